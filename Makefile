@@ -1,0 +1,27 @@
+# Two commands do everything on a fresh machine; each sets itself up first.
+#   make serve   the site at http://127.0.0.1:8000, rebuilt as you edit
+#   make test    every test: each page's code run as published, outputs compared, strict build
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: setup serve test clean
+
+setup: $(VENV)/.installed
+
+# Re-installs when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet '.[test]'
+	touch $@
+
+serve: setup
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .ruff_cache

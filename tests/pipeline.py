@@ -1,0 +1,529 @@
+"""The verified-snippet pipeline: find pages, expand them as MkDocs does, run their code.
+
+A page is expanded with pymdownx.snippets' own preprocessor, configured from mkdocs.yml,
+so the tests see exactly the Markdown that MkDocs renders. Its code blocks are extracted
+with pytest-codeblocks' parser. Every Python block runs, in page order, in one fresh
+Python process per page (tests/runner.py), with warnings as errors, in a temp directory.
+
+Every code line keeps its origin (snippet file and line, and the page line of the include),
+so a failure names the page, the snippet file and the line.
+
+Output blocks on a page come in two kinds, both checked:
+
+* ``<!--pytest-codeblocks:expected-output-->`` before a fence: the block above must print
+  exactly this (trailing spaces and trailing blank lines aside); a mismatch shows a diff.
+* ``<!--output:machine`` + one regular expression per line + ``-->`` before a fence: output
+  that depends on the machine (a version, a device name, a timing). The fence shows one
+  real run; the test checks that each printed line, and each shown line, matches the
+  claim its pattern makes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from functools import cached_property
+from pathlib import Path
+
+import markdown
+from mkdocs.config import load_config
+from pymdownx.snippets import SnippetMissingError
+from pytest_codeblocks import extract_from_buffer
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNER = Path(__file__).with_name("runner.py")
+
+EXPECTED_OUTPUT = "expected-output"
+MACHINE_OUTPUT = re.compile(r"<!--\s*output:machine\s*\n(?P<patterns>.*?)\n?\s*-->\s*$", re.S)
+CODEBLOCKS_MARKER = re.compile(r"<!--[-\s]*pytest-codeblocks:(?P<keyword>.*?)[-\s]*-->")
+FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
+# Languages a reader would take for Python. Only a bare ```python fence is executed.
+PYTHON_LIKE = {"python", "py", "python3", "py3", "pycon", "ipython", "ipython3", "python-repl"}
+SHELL = {"bash", "sh", "console", "shell", "shell-session"}
+PAGE_TIMEOUT_S = 300
+
+
+class PageError(Exception):
+    """A page that cannot be expanded or read; the message names the page."""
+
+
+@dataclasses.dataclass
+class Block:
+    """One fenced code block of an expanded page."""
+
+    page: str  # e.g. "docs/tensors.md"
+    line: int  # page line of the opening fence
+    syntax: str
+    code: str
+    origins: list[tuple[str, int]]  # per code line: (file, line), a snippet or the page
+    page_lines: list[int]  # per code line: the page line that produced it
+    expected: str | None = None  # exact output the page shows
+    expected_line: int | None = None
+    patterns: list[str] | None = None  # machine-dependent output: one regex per line
+    shown: str | None = None  # the one real run shown for a machine-dependent output
+    shown_line: int | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.line}"
+
+    @property
+    def source(self) -> str:
+        """The snippet file and line this block starts at (or the page, if hand-typed)."""
+        if not self.origins:
+            return self.where
+        file, line = self.origins[0]
+        return f"{file}:{line}"
+
+
+@dataclasses.dataclass
+class Page:
+    """A page's code blocks after snippet expansion, and what is wrong with them."""
+
+    path: str
+    blocks: list[Block]
+    problems: list[str]
+
+    @property
+    def python(self) -> list[Block]:
+        return [b for b in self.blocks if b.syntax == "python"]
+
+
+class Site:
+    """The tutorial as MkDocs sees it: mkdocs.yml, docs/, snippets/."""
+
+    def __init__(self, root: Path = ROOT):
+        self.root = Path(root).resolve()
+
+    # -- configuration --------------------------------------------------------------
+    @cached_property
+    def config(self):
+        return load_config(config_file=str(self.root / "mkdocs.yml"))
+
+    @cached_property
+    def docs_dir(self) -> Path:
+        return Path(self.config["docs_dir"]).resolve()
+
+    @cached_property
+    def snippet_options(self) -> dict:
+        options = dict(self.config["mdx_configs"].get("pymdownx.snippets", {}))
+        base = options.get("base_path", ["."])
+        base = [base] if isinstance(base, (str, os.PathLike)) else base
+        # MkDocs resolves base_path against the working directory, which is the repository
+        # root when the site is built as the README says. Do the same here, from anywhere.
+        options["base_path"] = [str(self.root / b) for b in base]
+        return options
+
+    def preprocessor(self):
+        md = markdown.Markdown(
+            extensions=["pymdownx.snippets"],
+            extension_configs={"pymdownx.snippets": self.snippet_options},
+        )
+        return md.preprocessors["snippet"]
+
+    def rel(self, path: Path | str) -> str:
+        path = Path(path).resolve()
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    # -- discovery ------------------------------------------------------------------
+    def pages(self) -> list[Path]:
+        return sorted(self.docs_dir.rglob("*.md"))
+
+    def snippet_files(self) -> list[Path]:
+        return sorted((self.root / "snippets").rglob("*.py"))
+
+    def url_of(self, page: Path) -> str:
+        """The built HTML file of a page (use_directory_urls, MkDocs' default)."""
+        rel = page.resolve().relative_to(self.docs_dir).with_suffix("")
+        if rel.name in ("index", "README"):
+            return (rel.parent / "index.html").as_posix()
+        return (rel / "index.html").as_posix()
+
+    # -- expansion ------------------------------------------------------------------
+    def expand(self, page: Path) -> tuple[list[str], list[tuple[str, int]], list[int]]:
+        """Expand a page as MkDocs does; also return each line's origin and page line."""
+        name = self.rel(page)
+        raw = page.read_text(encoding="utf-8").split("\n")
+        pre = self.preprocessor()
+        try:
+            expanded = pre.run(list(raw))
+        except SnippetMissingError as e:
+            raise PageError(f"{name}: {e}") from None
+
+        lines: list[str] = []
+        origins: list[tuple[str, int]] = []
+        page_lines: list[int] = []
+        for n, line in enumerate(raw, start=1):
+            m = pre.RE_ALL_SNIPPETS.match(line)
+            if m and not m.group("escape") and not m.group("inline_marker"):
+                raise PageError(
+                    f'{name}:{n}: use one include per line, --8<-- "snippets/<topic>.py:<section>", not a --8<-- block'
+                )
+            if not (m and m.group("inline_marker") and not m.group("escape")):
+                lines.append(line)
+                origins.append((name, n))
+                page_lines.append(n)
+                continue
+            got = pre.run([line])
+            lines.extend(got)
+            origins.extend(self._locate(pre, m.group("snippet")[1:-1].strip(), got, name, n))
+            page_lines.extend([n] * len(got))
+        if lines != expanded:  # pragma: no cover - a guard on our own bookkeeping
+            raise PageError(f"{name}: could not trace the expanded page back to its sources")
+        return lines, origins, page_lines
+
+    def _locate(self, pre, spec, got, page, n):
+        """Find each included line in its snippet file (markers are skipped over)."""
+        target = pre.parse_snippet_target(spec)
+        file = pre.get_snippet_path(target["path"])
+        text = Path(file).read_text(encoding="utf-8").split("\n")
+        start = 0
+        if target["section"]:
+            for i, line in enumerate(text):
+                m = pre.match_section(line)
+                if m and m.group("name") == target["section"] and m.group("type") == "start":
+                    start = i + 1
+                    break
+        elif target["start"] and target["start"][0]:
+            start = max(0, target["start"][0])
+        rel = self.rel(file)
+        out, j = [], start
+        for line in got:
+            k = j
+            while k < len(text) and text[k].strip() != line.strip():
+                k += 1
+            if k == len(text):  # not found: fall back to the include line on the page
+                out.append((page, n))
+            else:
+                out.append((rel, k + 1))
+                j = k + 1
+        return out
+
+    # -- reading a page -------------------------------------------------------------
+    def read(self, page: Path) -> Page:
+        """Expand a page and sort its blocks into code, checked output and the rest."""
+        name = self.rel(page)
+        lines, origins, page_lines = self.expand(page)
+        problems: list[str] = []
+
+        for i, line in enumerate(lines):
+            m = CODEBLOCKS_MARKER.fullmatch(line.strip())
+            if m and m.group("keyword") != EXPECTED_OUTPUT:
+                problems.append(
+                    f"{name}:{page_lines[i]}: <!--pytest-codeblocks:{m.group('keyword')}--> is not"
+                    " used here: every Python block runs; show its output with"
+                    " <!--pytest-codeblocks:expected-output--> or <!--output:machine ...-->"
+                )
+        try:
+            extracted = extract_from_buffer(io.StringIO("\n".join(lines) + "\n"))
+        except RuntimeError as e:
+            raise PageError(f"{name}: {e}") from None
+
+        blocks: list[Block] = []
+        for cb in extracted:
+            first = cb.lineno  # 0-based index of the first code line in `lines`
+            n = cb.code.count("\n")
+            block = Block(
+                page=name,
+                line=page_lines[cb.lineno - 1],
+                syntax=cb.syntax or "",
+                code=cb.code,
+                origins=origins[first : first + n],
+                page_lines=page_lines[first : first + n],
+            )
+            if cb.expected_output is not None:
+                block.expected = cb.expected_output
+                block.expected_line = self._next_fence(lines, page_lines, first + n + 1)
+            machine = None if cb.syntax == "python" else self._machine_marker(lines, cb.lineno - 1)
+            if machine is not None:
+                # An output fence for the Python block before it.
+                owner = next((b for b in reversed(blocks) if b.syntax == "python"), None)
+                if owner is None or owner.expected is not None or owner.patterns is not None:
+                    problems.append(f"{block.where}: <!--output:machine--> with no Python block of its own above it")
+                    continue
+                owner.patterns = machine
+                owner.shown = cb.code
+                owner.shown_line = block.line
+                continue
+            blocks.append(block)
+
+        for b in blocks:
+            syntax = b.syntax.strip()
+            lang = re.split(r"[\s{]", syntax.lstrip("{. "), maxsplit=1)[0].lower()
+            if syntax == "python":
+                code_lines = b.code.split("\n")
+                hand = [pl for (f, _), pl, c in zip(b.origins, b.page_lines, code_lines) if f == name and c.strip()]
+                if hand:
+                    problems.append(
+                        f"{name}:{hand[0]}: Python typed into the page; include it from snippets/"
+                        ' with --8<-- "snippets/<topic>.py:<section>" so the tests run what readers copy'
+                    )
+            elif lang in PYTHON_LIKE:
+                problems.append(
+                    f"{b.where}: a ```{syntax} block is never run (only a bare ```python fence is):"
+                    " drop the attributes or the alias"
+                )
+            elif lang in ("", "text", "txt", "output"):
+                problems.append(
+                    f"{b.where}: a {'```' + syntax if syntax else 'fence with no language'} block that no test checks:"
+                    " put <!--pytest-codeblocks:expected-output--> or <!--output:machine ...--> before an output,"
+                    " or give code its language"
+                )
+        return Page(path=name, blocks=blocks, problems=problems)
+
+    @staticmethod
+    def _next_fence(lines, page_lines, start):
+        for i in range(start, len(lines)):
+            if FENCE.match(lines[i]):
+                return page_lines[i]
+        return None
+
+    @staticmethod
+    def _machine_marker(lines, fence_index):
+        """The patterns of an <!--output:machine ...--> comment right above a fence."""
+        i = fence_index - 1
+        while i >= 0 and not lines[i].strip():
+            i -= 1
+        if i < 0 or not lines[i].strip().endswith("-->"):
+            return None
+        j = i
+        while j >= 0 and "<!--" not in lines[j]:
+            j -= 1
+        if j < 0:
+            return None
+        m = MACHINE_OUTPUT.fullmatch("\n".join(s.strip() for s in lines[j : i + 1]))
+        if not m:
+            return None
+        return [p for p in m.group("patterns").split("\n") if p.strip()]
+
+    # -- running a page -------------------------------------------------------------
+    def run(self, page: Page, workdir: Path | None = None) -> list[str]:
+        """Run a page's Python blocks in one fresh process; return what is wrong."""
+        blocks = page.python
+        if not blocks:
+            return []
+        spec = {
+            "blocks": [
+                {"code": b.code, "origins": b.origins, "page": b.page, "page_lines": b.page_lines} for b in blocks
+            ]
+        }
+        with tempfile.TemporaryDirectory(prefix="page-run-") as tmp:
+            tmp = Path(tmp)
+            (tmp / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+            work = workdir or tmp / "work"
+            work.mkdir(exist_ok=True)
+            env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1")
+            proc = subprocess.run(
+                [sys.executable, "-u", "-W", "error", str(RUNNER), str(tmp / "spec.json"), str(tmp / "result.json")],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=PAGE_TIMEOUT_S,
+            )
+            if proc.returncode != 0 or not (tmp / "result.json").exists():
+                return [f"{page.path}: the page runner crashed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"]
+            results = json.loads((tmp / "result.json").read_text(encoding="utf-8"))
+        return check_results(blocks, results)
+
+
+def _norm(text: str) -> list[str]:
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def check_results(blocks: list[Block], results: list[dict]) -> list[str]:
+    """Compare what each block printed with what its page shows."""
+    problems = []
+    for block, result in zip(blocks, results):
+        if result["error"]:
+            err = result["error"]
+            loc = err["where"]
+            at = f"{loc['file']}:{loc['line']}" if loc else block.source
+            problems.append(
+                f"{block.where}: the block raised {err['type']} at {at}"
+                f" (block starts at {block.source})\n{err['traceback']}"
+            )
+            break
+        if result["stderr"].strip():
+            problems.append(
+                f"{block.where}: the block wrote to stderr, which the page does not show"
+                f" ({block.source}):\n{result['stderr']}"
+            )
+        printed = _norm(result["stdout"])
+        if block.expected is not None:
+            shown = _norm(block.expected)
+            if printed != shown:
+                diff = "\n".join(
+                    difflib.unified_diff(
+                        shown,
+                        printed,
+                        f"page shows ({block.page}:{block.expected_line})",
+                        f"code prints ({block.source})",
+                        lineterm="",
+                    )
+                )
+                problems.append(f"{block.where}: output differs from the page\n{diff}")
+        elif block.patterns is not None:
+            problems.extend(_check_claims(block, printed))
+        elif printed:
+            problems.append(
+                f"{block.where}: the block prints {len(printed)} line(s) that the page does not show"
+                f" ({block.source}):\n" + "\n".join(printed[:10])
+            )
+    if len(results) < len(blocks) and not any("raised" in p for p in problems):
+        problems.append(f"{blocks[len(results)].where}: never ran (the runner stopped early)")
+    return problems
+
+
+def _check_claims(block: Block, printed: list[str]) -> list[str]:
+    shown = _norm(block.shown or "")
+    pats = block.patterns or []
+    problems = []
+    for label, lines in (("shown on the page", shown), ("printed", printed)):
+        if len(lines) != len(pats):
+            problems.append(
+                f"{block.where}: {len(pats)} pattern(s) in <!--output:machine--> but {len(lines)} line(s) {label}:\n"
+                + "\n".join(lines)
+            )
+            continue
+        for pat, line in zip(pats, lines):
+            if not re.fullmatch(pat, line):
+                problems.append(f"{block.where}: line {line!r} {label} does not match the claim /{pat}/")
+    return problems
+
+
+# -- the built site ---------------------------------------------------------------------
+def build(root: Path, site_dir: Path) -> subprocess.CompletedProcess:
+    """`mkdocs build --strict` from the repository root, as the README runs it."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def html_blocks(html: str) -> list[tuple[str, str]]:
+    """(language, text) of every code block on a built page, as the copy button copies it."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    out = []
+    for pre in soup.select("article pre"):
+        code = pre.find("code")
+        if code is None:
+            continue
+        holder = pre.find_parent(class_="highlight")
+        classes = holder.get("class", []) if holder else []
+        lang = next((c[len("language-") :] for c in classes if c.startswith("language-")), "")
+        # Line numbers live outside <code>; annotation markers are stripped by the copy button.
+        for junk in code.select(".md-annotation, .linenos"):
+            junk.decompose()
+        out.append((lang, code.get_text()))
+    return out
+
+
+def check_html(site: Site, site_dir: Path, pages: dict[str, Page]) -> list[str]:
+    """Every Python block and every output block in the HTML must be one the tests handled."""
+    problems = []
+    built = {site.url_of(site.root / p): p for p in pages}
+    for html_file in sorted(site_dir.rglob("*.html")):
+        url = html_file.relative_to(site_dir).as_posix()
+        blocks = html_blocks(html_file.read_text(encoding="utf-8"))
+        python = [text for lang, text in blocks if lang.lower() in PYTHON_LIKE]
+        text = [text for lang, text in blocks if lang.lower() in ("text", "txt", "output", "")]
+        page = pages.get(built.get(url, ""))
+        ran = [b.code for b in page.python] if page else []
+        checked = []
+        if page:
+            for b in page.python:
+                checked += [o for o in (b.expected, b.shown) if o is not None]
+        who = built.get(url, url)
+        if [_norm(t) for t in python] != [_norm(c) for c in ran]:
+            unrun = [t for t in python if _norm(t) not in [_norm(c) for c in ran]]
+            first = unrun[0].strip().splitlines()[0] if unrun and unrun[0].strip() else "(empty)"
+            problems.append(
+                f"{who}: the built page shows {len(python)} Python block(s) but the tests ran {len(ran)}"
+                f" as shown; first one not run: {first!r}"
+            )
+        if [_norm(t) for t in text] != [_norm(c) for c in checked]:
+            unchecked = [t for t in text if _norm(t) not in [_norm(c) for c in checked]]
+            first = unchecked[0].strip().splitlines()[0] if unchecked and unchecked[0].strip() else "(empty)"
+            problems.append(
+                f"{who}: the built page shows {len(text)} text/output block(s) but the tests checked"
+                f" {len(checked)}; first one not checked: {first!r}"
+            )
+    return problems
+
+
+# Tags and attributes that make a browser fetch something when the page loads.
+LOADERS = {
+    "script": "src",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+    "audio": "src",
+    "video": "src",
+    "embed": "src",
+    "object": "data",
+    "track": "src",
+    "input": "src",
+}
+REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])(?P<url>[^'")\s]+)""", re.I)
+
+
+def third_party_loads(site_dir: Path) -> list[str]:
+    """Every resource a built page (or its CSS) would fetch from another host."""
+    from bs4 import BeautifulSoup
+
+    found = []
+    for html_file in sorted(site_dir.rglob("*.html")):
+        rel = html_file.relative_to(site_dir).as_posix()
+        soup = BeautifulSoup(html_file.read_text(encoding="utf-8"), "html.parser")
+        for tag, attr in LOADERS.items():
+            for el in soup.find_all(tag):
+                for a in (attr, "srcset", "poster"):
+                    value = el.get(a)
+                    if value and any(REMOTE.match(v.strip().split(" ")[0]) for v in value.split(",")):
+                        found.append(f"{rel}: <{tag} {a}={value!r}>")
+        for el in soup.find_all("link", href=True):
+            rels = {r.lower() for r in el.get("rel", [])}
+            if rels & {
+                "stylesheet",
+                "preload",
+                "prefetch",
+                "preconnect",
+                "dns-prefetch",
+                "modulepreload",
+                "icon",
+                "manifest",
+            } and REMOTE.match(el["href"]):
+                found.append(f"{rel}: <link rel={' '.join(sorted(rels))} href={el['href']!r}>")
+        for el in soup.find_all(style=True):
+            found += [f"{rel}: style url {m['url']!r}" for m in CSS_URL.finditer(el["style"]) if REMOTE.match(m["url"])]
+        for el in soup.find_all("style"):
+            found += [
+                f"{rel}: <style> url {m['url']!r}" for m in CSS_URL.finditer(el.get_text()) if REMOTE.match(m["url"])
+            ]
+    for css in sorted(site_dir.rglob("*.css")):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        rel = css.relative_to(site_dir).as_posix()
+        found += [f"{rel}: url {m['url']!r}" for m in CSS_URL.finditer(text) if REMOTE.match(m["url"])]
+    return found

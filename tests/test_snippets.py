@@ -1,0 +1,66 @@
+"""Every snippet file: runs standalone, has its page, is shown in full, is ruff-clean."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import Site
+
+SITE = Site()
+SNIPPETS = SITE.snippet_files()
+IDS = [SITE.rel(s) for s in SNIPPETS]
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
+def test_snippet_runs_standalone(snippet, tmp_path):
+    """`python snippets/<topic>.py` works: fresh process, warnings as errors, temp dir."""
+    env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1")
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", str(snippet)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    where = SITE.rel(snippet)
+    assert proc.returncode == 0, f"python {where} failed:\n{proc.stderr}"
+    assert not proc.stderr.strip(), f"python {where} wrote to stderr:\n{proc.stderr}"
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
+def test_snippet_has_its_page(snippet):
+    """Mirror names: snippets/<topic>.py belongs to docs/<topic>.md."""
+    page = SITE.docs_dir / snippet.relative_to(SITE.root / "snippets").with_suffix(".md")
+    assert page.exists(), f"{SITE.rel(snippet)} has no page {SITE.rel(page)}"
+
+
+def test_every_snippet_line_is_shown(pages):
+    """Coverage, FastAPI-style: each code line of a snippet appears on a page."""
+    shown: dict[str, set[int]] = {}
+    for page in pages.values():
+        for block in page.python:
+            for file, line in block.origins:
+                shown.setdefault(file, set()).add(line)
+    pre = SITE.preprocessor()
+    missing = []
+    for snippet in SNIPPETS:
+        rel = SITE.rel(snippet)
+        for n, line in enumerate(snippet.read_text(encoding="utf-8").split("\n"), start=1):
+            if line.strip() and not pre.match_section(line) and n not in shown.get(rel, set()):
+                missing.append(f"{rel}:{n}: {line.strip()}")
+    assert not missing, (
+        "snippet lines no page shows (readers of the script would see code the tests never ran):\n" + "\n".join(missing)
+    )
+
+
+def test_snippets_are_ruff_clean():
+    ruff = shutil.which("ruff") or os.path.join(os.path.dirname(sys.executable), "ruff")
+    for args in (["check"], ["format", "--check", "--diff"]):
+        proc = subprocess.run([ruff, *args, "snippets", "tests"], cwd=SITE.root, capture_output=True, text=True)
+        assert proc.returncode == 0, f"ruff {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
