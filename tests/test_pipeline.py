@@ -1,0 +1,192 @@
+"""Tests of the pipeline itself: each way a page can lie must fail, and say where.
+
+Each test builds a small sandbox site (this repository's mkdocs.yml, a probe page and its
+snippet) in a temp directory, breaks it one way, and checks the failure names the page,
+the snippet file and the line.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline import ROOT, PageError, Site, build, check_html, third_party_loads
+
+SNIPPET = """\
+# --8<-- [start:add]
+total = 1 + 1
+print(total)
+# --8<-- [end:add]
+
+# --8<-- [start:divide]
+
+
+def divide(a, b):
+    return a / b
+
+
+print(divide(1, 0))
+# --8<-- [end:divide]
+
+# --8<-- [start:warn]
+import warnings
+
+warnings.warn("deprecated thing", DeprecationWarning, stacklevel=1)
+# --8<-- [end:warn]
+"""
+
+
+def sandbox(tmp_path: Path, page: str, *, extra: dict | None = None) -> Site:
+    """A one-page site using this repository's Markdown settings."""
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config["nav"] = [{"Probe": "probe.md"}]
+    config.update(extra or {})
+    (tmp_path / "docs").mkdir(parents=True)
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "probe.py").write_text(SNIPPET, encoding="utf-8")
+    (tmp_path / "docs" / "probe.md").write_text(page, encoding="utf-8")
+    return Site(tmp_path)
+
+
+def problems_of(site: Site) -> list[str]:
+    page = site.read(site.docs_dir / "probe.md")
+    return page.problems + site.run(page)
+
+
+GOOD = textwrap.dedent(
+    """\
+    # Probe
+
+    ```python
+    --8<-- "snippets/probe.py:add"
+    ```
+
+    <!--pytest-codeblocks:expected-output-->
+
+    ```text
+    2
+    ```
+    """
+)
+
+
+def test_a_correct_page_passes(tmp_path):
+    assert problems_of(sandbox(tmp_path, GOOD)) == []
+
+
+def test_a_wrong_output_fails_with_a_diff_naming_the_page(tmp_path):
+    site = sandbox(tmp_path, GOOD.replace("\n2\n", "\n3\n"))
+    [problem] = problems_of(site)
+    assert problem.startswith("docs/probe.md:3: output differs from the page")
+    assert "--- page shows (docs/probe.md:9)" in problem
+    assert "+++ code prints (snippets/probe.py:2)" in problem
+    assert "\n-3\n+2" in problem
+
+
+def test_a_raising_snippet_names_the_snippet_file_and_line(tmp_path):
+    page = GOOD + '\n```python\n--8<-- "snippets/probe.py:divide"\n```\n'
+    [problem] = problems_of(sandbox(tmp_path, page))
+    assert problem.startswith("docs/probe.md:13: the block raised ZeroDivisionError at snippets/probe.py:10")
+    # The traceback is mapped back to the snippet file, with the page line beside it.
+    assert 'File "snippets/probe.py", line 13, in <module>  (shown on docs/probe.md:14)' in problem
+    assert 'File "snippets/probe.py", line 10, in divide' in problem
+    assert "return a / b" in problem
+
+
+def test_warnings_are_errors(tmp_path):
+    page = GOOD + '\n```python\n--8<-- "snippets/probe.py:warn"\n```\n'
+    [problem] = problems_of(sandbox(tmp_path, page))
+    assert "raised DeprecationWarning at snippets/probe.py:19" in problem
+
+
+def test_printed_output_the_page_does_not_show_fails(tmp_path):
+    page = GOOD.split("<!--")[0]
+    [problem] = problems_of(sandbox(tmp_path, page))
+    assert problem.startswith("docs/probe.md:3: the block prints 1 line(s) that the page does not show")
+
+
+def test_machine_output_is_checked_by_its_claim(tmp_path):
+    page = textwrap.dedent(
+        """\
+    # Probe
+
+    ```python
+    --8<-- "snippets/probe.py:add"
+    ```
+
+    <!--output:machine
+    \\d
+    -->
+
+    ```text
+    7
+    ```
+    """
+    )
+    assert problems_of(sandbox(tmp_path, page)) == []
+    # The claim must hold for what is printed...
+    assert (
+        "line '2' printed does not match the claim /[a-z]+/"
+        in problems_of(sandbox(tmp_path / "b", page.replace("\\d", "[a-z]+").replace("\n7\n", "\nx\n")))[0]
+    )
+    # ... and for what the page shows.
+    assert (
+        "line 'x' shown on the page does not match"
+        in problems_of(sandbox(tmp_path / "c", page.replace("\n7\n", "\nx\n")))[0]
+    )
+
+
+def test_a_missing_section_fails_the_build_naming_the_page(tmp_path):
+    site = sandbox(tmp_path, GOOD.replace("probe.py:add", "probe.py:gone"))
+    with pytest.raises(PageError, match=r"^docs/probe\.md: Snippet section 'gone' could not be located"):
+        site.read(site.docs_dir / "probe.md")
+    proc = build(site.root, tmp_path / "site")
+    assert proc.returncode != 0
+    assert "Error reading page 'probe.md': Snippet section 'gone' could not be located" in proc.stderr
+
+
+HAND_TYPED = {
+    "```python\nprint('typed')\n```": "Python typed into the page",
+    "```py\nprint('alias')\n```": "a ```py block is never run",
+    '```python title="x.py"\n--8<-- "snippets/probe.py:add"\n```': 'a ```python title="x.py" block is never run',
+    "~~~python\nprint('tilde')\n~~~": None,  # invisible to the extractor: only the HTML guard sees it
+    "```\nsome unchecked output\n```": "a fence with no language block that no test checks",
+}
+
+
+def test_code_that_bypasses_the_runner_is_caught(tmp_path):
+    page = GOOD + "\n" + "\n\n".join(HAND_TYPED) + "\n"
+    site = sandbox(tmp_path, page, extra={"extra_javascript": ["https://cdn.example.com/x.js"]})
+    found = "\n".join(problems_of(site))
+    for fence, message in HAND_TYPED.items():
+        if message:
+            assert message in found, fence
+
+    # The built HTML shows 5 Python blocks (good, typed, py, title=, ~~~); the tests ran
+    # 2 (the typed one too, which the source check above fails): the guard names the first one not run.
+    proc = build(site.root, tmp_path / "site")
+    assert proc.returncode == 0, proc.stderr
+    page_ = site.read(site.docs_dir / "probe.md")
+    html_problems = check_html(site, tmp_path / "site", {page_.path: page_})
+    assert any("shows 5 Python block(s) but the tests ran 2" in p for p in html_problems), html_problems
+    assert any("first one not run: \"print('alias')\"" in p for p in html_problems)
+    assert any("text/output block(s)" in p for p in html_problems)
+
+    # A script from another host is caught too.
+    assert any("https://cdn.example.com/x.js" in p for p in third_party_loads(tmp_path / "site"))
+
+
+def test_a_tilde_fence_alone_is_caught_by_the_html_guard(tmp_path):
+    site = sandbox(tmp_path, GOOD + "\n~~~python\nprint('tilde')\n~~~\n")
+    page = site.read(site.docs_dir / "probe.md")
+    assert page.problems == []  # pytest-codeblocks never sees it...
+    proc = build(site.root, tmp_path / "site")
+    assert proc.returncode == 0, proc.stderr
+    # ... but the reader would.
+    [problem] = check_html(site, tmp_path / "site", {page.path: page})
+    assert "shows 2 Python block(s) but the tests ran 1" in problem
+    assert "print('tilde')" in problem
