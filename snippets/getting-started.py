@@ -1,8 +1,12 @@
 # --8<-- [start:version]
 import torch
 
-print(torch.__version__)  # the installed release; "+cpu" marks a CPU-only build
-print(torch.cuda.is_available())  # True only with an NVIDIA GPU and a CUDA build
+print(
+    torch.__version__
+)  # the installed release; "+cpu" marks a CPU-only build
+print(
+    torch.cuda.is_available()
+)  # True only with an NVIDIA GPU and a CUDA build
 # --8<-- [end:version]
 
 # --8<-- [start:gpu-name]
@@ -13,8 +17,13 @@ else:
 # --8<-- [end:gpu-name]
 
 # --8<-- [start:device]
-# Pick the best device this machine has: an NVIDIA GPU, an Apple-silicon GPU, or the CPU.
-device = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+# The best device this machine has: NVIDIA GPU, Apple-silicon GPU, or CPU.
+if torch.cuda.is_available():
+    device = "cuda"
+elif torch.backends.mps.is_available():
+    device = "mps"
+else:
+    device = "cpu"
 print(f"Using {device} device")
 # --8<-- [end:device]
 
@@ -26,7 +35,8 @@ print((accelerator.type if accelerator is not None else "cpu") == device)
 # --8<-- [end:accelerator]
 
 # --8<-- [start:use]
-# Create data directly on the device, compute there, bring the result back as a Python number.
+# Create data on the device, compute there, and bring the result back
+# as a plain Python number.
 x = torch.tensor([1.0, 2.0, 3.0], device=device)
 total = (x * 2).sum()
 print(total.item())

@@ -59,8 +59,16 @@ def test_every_snippet_line_is_shown(pages):
     )
 
 
-def test_snippets_are_ruff_clean():
-    ruff = shutil.which("ruff") or os.path.join(os.path.dirname(sys.executable), "ruff")
+RUFF = shutil.which("ruff") or os.path.join(os.path.dirname(sys.executable), "ruff")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*SNIPPETS, *sorted((SITE.root / "tests").glob("*.py"))],
+    ids=[SITE.rel(p) for p in [*SNIPPETS, *sorted((SITE.root / "tests").glob("*.py"))]],
+)
+def test_ruff_clean(path):
+    """Code people copy is lint-clean and formatted (snippets/ruff.toml: 79 columns)."""
     for args in (["check"], ["format", "--check", "--diff"]):
-        proc = subprocess.run([ruff, *args, "snippets", "tests"], cwd=SITE.root, capture_output=True, text=True)
-        assert proc.returncode == 0, f"ruff {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
+        proc = subprocess.run([RUFF, *args, str(path)], cwd=SITE.root, capture_output=True, text=True)
+        assert proc.returncode == 0, f"ruff {' '.join(args)} {SITE.rel(path)}:\n{proc.stdout}{proc.stderr}"
