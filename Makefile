@@ -21,7 +21,7 @@ serve: setup
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 test: setup
-	$(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache

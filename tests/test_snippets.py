@@ -70,5 +70,5 @@ RUFF = shutil.which("ruff") or os.path.join(os.path.dirname(sys.executable), "ru
 def test_ruff_clean(path):
     """Code people copy is lint-clean and formatted (snippets/ruff.toml: 79 columns)."""
     for args in (["check"], ["format", "--check", "--diff"]):
-        proc = subprocess.run([RUFF, *args, str(path)], cwd=SITE.root, capture_output=True, text=True)
+        proc = subprocess.run([RUFF, *args, "--no-cache", str(path)], cwd=SITE.root, capture_output=True, text=True)
         assert proc.returncode == 0, f"ruff {' '.join(args)} {SITE.rel(path)}:\n{proc.stdout}{proc.stderr}"
