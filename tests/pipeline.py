@@ -439,35 +439,41 @@ def html_blocks(html: str) -> list[tuple[str, str]]:
     return out
 
 
-def check_html(site: Site, site_dir: Path, pages: dict[str, Page]) -> list[str]:
-    """Every Python block and every output block in the HTML must be one the tests handled."""
+def check_html(site: Site, site_dir: Path, pages: dict[str, Page], only: str | None = None) -> list[str]:
+    """Every Python block and every output block in the HTML must be one the tests handled.
+
+    `only` limits the check to one page (e.g. "docs/tensors.md"); None checks every HTML file,
+    including those that come from no page (they must show no Python at all).
+    """
     problems = []
     built = {site.url_of(site.root / p): p for p in pages}
     for html_file in sorted(site_dir.rglob("*.html")):
         url = html_file.relative_to(site_dir).as_posix()
-        blocks = html_blocks(html_file.read_text(encoding="utf-8"))
-        python = [text for lang, text in blocks if lang.lower() in PYTHON_LIKE]
-        text = [text for lang, text in blocks if lang.lower() in ("text", "txt", "output", "")]
-        page = pages.get(built.get(url, ""))
-        ran = [b.code for b in page.python] if page else []
-        checked = []
-        if page:
-            for b in page.python:
-                checked += [o for o in (b.expected, b.shown) if o is not None]
         who = built.get(url, url)
-        if [_norm(t) for t in python] != [_norm(c) for c in ran]:
-            unrun = [t for t in python if _norm(t) not in [_norm(c) for c in ran]]
-            first = unrun[0].strip().splitlines()[0] if unrun and unrun[0].strip() else "(empty)"
+        if only is not None and who != only:
+            continue
+        problems += check_html_file(html_file, who, pages.get(who))
+    return problems
+
+
+def check_html_file(html_file: Path, who: str, page: Page | None) -> list[str]:
+    """Compare one built HTML file's code and output blocks with what the tests ran and checked."""
+    blocks = html_blocks(html_file.read_text(encoding="utf-8"))
+    python = [_norm(text) for lang, text in blocks if lang.lower() in PYTHON_LIKE]
+    text = [_norm(text) for lang, text in blocks if lang.lower() in ("text", "txt", "output", "")]
+    ran = [_norm(b.code) for b in page.python] if page else []
+    checked = [_norm(o) for b in (page.python if page else []) for o in (b.expected, b.shown) if o is not None]
+    problems = []
+    for kind, shown, handled, verb, participle in (
+        ("Python", python, ran, "ran", "run"),
+        ("text/output", text, checked, "checked", "checked"),
+    ):
+        if shown != handled:
+            missed = [t for t in shown if t not in handled]
+            first = missed[0][0] if missed and missed[0] else "(empty)"
             problems.append(
-                f"{who}: the built page shows {len(python)} Python block(s) but the tests ran {len(ran)}"
-                f" as shown; first one not run: {first!r}"
-            )
-        if [_norm(t) for t in text] != [_norm(c) for c in checked]:
-            unchecked = [t for t in text if _norm(t) not in [_norm(c) for c in checked]]
-            first = unchecked[0].strip().splitlines()[0] if unchecked and unchecked[0].strip() else "(empty)"
-            problems.append(
-                f"{who}: the built page shows {len(text)} text/output block(s) but the tests checked"
-                f" {len(checked)}; first one not checked: {first!r}"
+                f"{who}: the built page shows {len(shown)} {kind} block(s) but the tests {verb}"
+                f" {len(handled)} as shown; first one not {participle}: {first!r}"
             )
     return problems
 

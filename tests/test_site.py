@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pipeline import check_html, third_party_loads
+import pytest
+
+from pipeline import Site, check_html, third_party_loads
+
+PAGES = [Site().rel(p) for p in Site().pages()]
 
 
 def test_strict_build_passes(built_site):
@@ -10,12 +14,21 @@ def test_strict_build_passes(built_site):
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}{proc.stderr}"
 
 
-def test_html_shows_only_code_the_tests_ran(site, built_site, pages):
-    """The guard: count and compare the built page's Python and output blocks with those the tests handled."""
+@pytest.mark.parametrize("page", PAGES)
+def test_html_shows_only_code_the_tests_ran(page, site, built_site, pages):
+    """The guard: the built page's Python and output blocks are exactly those the tests ran and compared."""
     proc, site_dir = built_site
     assert proc.returncode == 0, "the build failed; see test_strict_build_passes"
-    assert len(pages) == len(site.pages()), "a page could not be read; see test_page_runs_as_shown"
-    problems = check_html(site, site_dir, pages)
+    assert page in pages, f"{page} could not be read; see test_page_runs_as_shown"
+    problems = check_html(site, site_dir, pages, only=page)
+    assert not problems, "\n".join(problems)
+
+
+def test_html_from_no_page_shows_no_code(site, built_site, pages):
+    """HTML that comes from no page (404.html, ...) must not show Python the tests never ran."""
+    proc, site_dir = built_site
+    assert proc.returncode == 0
+    problems = [p for p in check_html(site, site_dir, pages) if not p.startswith(tuple(pages))]
     assert not problems, "\n".join(problems)
     assert sum(len(p.python) for p in pages.values()) > 0
 

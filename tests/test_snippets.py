@@ -40,22 +40,19 @@ def test_snippet_has_its_page(snippet):
     assert page.exists(), f"{SITE.rel(snippet)} has no page {SITE.rel(page)}"
 
 
-def test_every_snippet_line_is_shown(pages):
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
+def test_every_snippet_line_is_shown(snippet, pages):
     """Coverage, FastAPI-style: each code line of a snippet appears on a page."""
-    shown: dict[str, set[int]] = {}
-    for page in pages.values():
-        for block in page.python:
-            for file, line in block.origins:
-                shown.setdefault(file, set()).add(line)
+    rel = SITE.rel(snippet)
+    shown = {line for page in pages.values() for b in page.python for file, line in b.origins if file == rel}
     pre = SITE.preprocessor()
-    missing = []
-    for snippet in SNIPPETS:
-        rel = SITE.rel(snippet)
-        for n, line in enumerate(snippet.read_text(encoding="utf-8").split("\n"), start=1):
-            if line.strip() and not pre.match_section(line) and n not in shown.get(rel, set()):
-                missing.append(f"{rel}:{n}: {line.strip()}")
+    missing = [
+        f"{rel}:{n}: {line.strip()}"
+        for n, line in enumerate(snippet.read_text(encoding="utf-8").split("\n"), start=1)
+        if line.strip() and not pre.match_section(line) and n not in shown
+    ]
     assert not missing, (
-        "snippet lines no page shows (readers of the script would see code the tests never ran):\n" + "\n".join(missing)
+        "snippet lines that no page shows (the script would hold code no reader saw run):\n" + "\n".join(missing)
     )
 
 
