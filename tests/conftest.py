@@ -33,15 +33,19 @@ def pages(site) -> dict[str, Page]:
 def page_runs(site) -> dict[str, list[str]]:
     """Each page's problems: read it, then run its code in a fresh process (pages in parallel)."""
 
+    paths = site.pages()
+    cores = os.cpu_count() or 1
+    workers = max(1, min(cores, len(paths)))
+    threads = max(1, cores // workers)  # one page per core, one torch thread per page
+
     def one(path: Path) -> list[str]:
         try:
             page = site.read(path)
         except PageError as e:
             return [str(e)]
-        return page.problems + site.run(page)
+        return page.problems + site.run(page, threads=threads)
 
-    paths = site.pages()
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(one, paths)
     return {site.rel(p): r for p, r in zip(paths, results)}
 

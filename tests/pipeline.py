@@ -307,8 +307,12 @@ class Site:
         return [p for p in m.group("patterns").split("\n") if p.strip()]
 
     # -- running a page -------------------------------------------------------------
-    def run(self, page: Page, workdir: Path | None = None) -> list[str]:
-        """Run a page's Python blocks in one fresh process; return what is wrong."""
+    def run(self, page: Page, workdir: Path | None = None, threads: int | None = None) -> list[str]:
+        """Run a page's Python blocks in one fresh process; return what is wrong.
+
+        `threads` caps torch's CPU threads (OMP_NUM_THREADS) when pages run side by side:
+        two pages with two OpenMP threads each on two cores ran up to 7x slower, measured.
+        """
         blocks = page.python
         if not blocks:
             return []
@@ -323,6 +327,8 @@ class Site:
             work = workdir or tmp / "work"
             work.mkdir(exist_ok=True)
             env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1")
+            if threads:
+                env["OMP_NUM_THREADS"] = str(threads)
             proc = subprocess.run(
                 [sys.executable, "-u", "-W", "error", str(RUNNER), str(tmp / "spec.json"), str(tmp / "result.json")],
                 cwd=work,

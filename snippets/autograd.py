@@ -1,0 +1,153 @@
+# --8<-- [start:requires-grad]
+import textwrap
+
+import torch
+
+if torch.cuda.is_available():
+    device = "cuda"
+elif torch.backends.mps.is_available():
+    device = "mps"
+else:
+    device = "cpu"
+
+# requires_grad=True: autograd records every operation done with `x`.
+x = torch.tensor([-1.0, 0.0, 0.5, 2.0], device=device, requires_grad=True)
+
+
+def f(t):
+    """y = sum(t**3 + 2t): one number, as a loss is."""
+    return (t**3 + 2 * t).sum()
+
+
+y = f(x)
+
+print("x:", x.shape, x.requires_grad, x.is_leaf)
+print("y:", y.shape, y.requires_grad, y.is_leaf)
+print(f"y = {y.item():.4f}")
+# --8<-- [end:requires-grad]
+
+# --8<-- [start:grad-fn]
+print(x.grad_fn)  # x was made by you, not computed: no grad_fn
+
+
+def show_graph(node, depth=0):
+    """Print the backward graph from `node` down to the leaves."""
+    print("    " * depth + type(node).__name__)
+    for child, _ in node.next_functions:
+        if child is not None:
+            show_graph(child, depth + 1)
+
+
+show_graph(y.grad_fn)  # starts at the operation that made y
+# --8<-- [end:grad-fn]
+
+# --8<-- [start:backward]
+print(x.grad)  # nothing yet
+
+y.backward()  # walk the graph back from y, filling x.grad
+
+print(x.grad.cpu())  # dy/dx, one value per element of x
+print(x.grad.shape)
+# --8<-- [end:backward]
+
+# --8<-- [start:check]
+# By hand: d/dx (x**3 + 2x) = 3x**2 + 2, for each element.
+by_hand = [3 * v**2 + 2 for v in x.tolist()]
+
+print("     x   x.grad  3x^2+2")
+for v, g, h in zip(x.tolist(), x.grad.tolist(), by_hand):
+    print(f"{v:6.2f} {g:8.4f} {h:7.4f}")
+print(torch.allclose(x.grad, torch.tensor(by_hand, device=device)))
+# --8<-- [end:check]
+
+# --8<-- [start:twice]
+try:
+    y.backward()  # the same graph again: its saved values are gone
+except RuntimeError as error:
+    first_line = str(error).splitlines()[0]
+    print(textwrap.fill(f"RuntimeError: {first_line}", 79))  # wrapped
+# --8<-- [end:twice]
+
+# --8<-- [start:accumulate]
+x.grad = None  # start from no gradient
+
+for step in (1, 2):
+    y = f(x)  # a new forward pass builds a new graph
+    y.backward()
+    print(f"after backward {step}:", x.grad.cpu())
+
+x.grad.zero_()  # one way to reset: fill the gradient with zeros
+print("after zero_():   ", x.grad.cpu())
+x.grad = None  # the other way: drop it
+print("after = None:    ", x.grad)
+# --8<-- [end:accumulate]
+
+# --8<-- [start:zero-grad]
+optimizer = torch.optim.SGD([x], lr=0.1)  # an optimizer that updates x
+
+f(x).backward()
+print(x.grad.cpu())
+optimizer.zero_grad()  # resets the gradient of every parameter it holds
+print(x.grad)
+# --8<-- [end:zero-grad]
+
+# --8<-- [start:detach]
+x_values = x.detach()  # the same data, outside the graph
+
+print(x_values.requires_grad, x_values.grad_fn)
+print("same memory:", x_values.data_ptr() == x.data_ptr())
+print(x_values.cpu())
+# --8<-- [end:detach]
+
+# --8<-- [start:stop-gradient]
+x.grad = None
+(x * x).sum().backward()  # both factors tracked: d/dx x**2 = 2x
+print(x.grad.cpu())
+
+x.grad = None
+(x * x.detach()).sum().backward()  # one factor a constant: the gradient is x
+print(x.grad.cpu())
+# --8<-- [end:stop-gradient]
+
+# --8<-- [start:no-grad]
+with torch.no_grad():  # nothing inside this block is recorded
+    z = f(x)
+
+print(z.shape, z.requires_grad, z.grad_fn)
+print(f"z = {z.item():.4f}")
+# --8<-- [end:no-grad]
+
+# --8<-- [start:update]
+x.grad = None
+f(x).backward()
+step = 0.1 * x.grad
+
+try:
+    x -= step  # an in-place change autograd would have to record
+except RuntimeError as error:
+    print(f"RuntimeError: {error}")
+
+with torch.no_grad():
+    x -= step  # the update itself is not part of the model's computation
+
+print(x.detach().cpu())
+print(x.requires_grad, x.is_leaf)
+# --8<-- [end:update]
+
+# --8<-- [start:inference-mode]
+with torch.inference_mode():  # like no_grad, and faster
+    frozen = x * 2
+
+print(frozen.shape, frozen.requires_grad, frozen.grad_fn)
+print(frozen.is_inference())
+
+try:
+    (frozen * x).sum()  # autograd would have to save `frozen` for backward
+except RuntimeError as error:
+    first_line = str(error).splitlines()[0]
+    print(textwrap.fill(f"RuntimeError: {first_line}", 79))  # wrapped
+
+x.grad = None
+(frozen.clone() * x).sum().backward()  # a clone is an ordinary tensor
+print(x.grad.cpu())  # the gradient of sum(frozen * x) is frozen
+# --8<-- [end:inference-mode]

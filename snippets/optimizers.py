@@ -1,0 +1,209 @@
+# --8<-- [start:setup]
+import copy
+import math
+
+import torch
+
+if torch.cuda.is_available():
+    device = "cuda"
+elif torch.backends.mps.is_available():
+    device = "mps"
+else:
+    device = "cpu"
+
+# The data and network of the previous chapter: 64 random inputs of 1000
+# features, 64 random targets of 10 values, one hidden layer of 100 units.
+N, D_in, H, D_out = 64, 1000, 100, 10
+
+
+def build():
+    return torch.nn.Sequential(
+        torch.nn.Linear(D_in, H),
+        torch.nn.ReLU(),
+        torch.nn.Linear(H, D_out),
+    )
+
+
+torch.manual_seed(0)
+x = torch.randn(N, D_in).to(device)  # made on the CPU, then moved
+y = torch.randn(N, D_out).to(device)
+initial_weights = copy.deepcopy(build().state_dict())  # kept for every run
+
+
+def make_model():
+    """A fresh network on the device, with the same initial weights."""
+    model = build()
+    model.load_state_dict(initial_weights)
+    return model.to(device)
+
+
+loss_fn = torch.nn.MSELoss(reduction="sum")
+
+a, b = make_model(), make_model()
+print(x.shape, y.shape)
+print("parameters:", sum(p.numel() for p in a.parameters()))
+print("same start:", torch.equal(a[0].weight, b[0].weight))
+# --8<-- [end:setup]
+
+
+# --8<-- [start:fmt]
+def fmt(loss):
+    """A loss to 3 significant digits; tiny or non-finite ones in words."""
+    if not math.isfinite(loss):
+        return "diverged"
+    if loss < 1e-5:
+        return "< 1e-5"  # digits this small are float32 rounding
+    return f"{loss:.3g}"
+
+
+# --8<-- [end:fmt]
+
+# --8<-- [start:loop]
+model = make_model()
+learning_rate = 1e-4
+optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+
+for t in range(500):
+    y_pred = model(x)
+    loss = loss_fn(y_pred, y)
+
+    optimizer.zero_grad()  # forget the gradients of the previous step
+    loss.backward()  # compute new ones into each parameter's .grad
+    optimizer.step()  # update every parameter the optimizer was given
+
+    if t % 100 == 0 or t == 499:
+        print(f"step {t:3d}  loss {fmt(loss.item())}")
+# --8<-- [end:loop]
+
+# --8<-- [start:zero-grad]
+weight = model[0].weight
+print(weight.grad.shape)  # left over from the last backward()
+optimizer.zero_grad()
+print(weight.grad is None)  # since PyTorch 2.0: set to None, not zeros
+# --8<-- [end:zero-grad]
+
+# --8<-- [start:empty]
+params = model.parameters()  # a generator: it can be read only once
+first = torch.optim.SGD(params, lr=1e-4)  # reads it to the end
+try:
+    second = torch.optim.Adam(params, lr=1e-4)  # finds nothing left
+except ValueError as error:
+    print(f"ValueError: {error}")
+# --8<-- [end:empty]
+
+
+# --8<-- [start:train]
+def train(optimizer_class, steps=500, **options):
+    """Train a fresh network; return its losses and its optimizer."""
+    model = make_model()
+    optimizer = optimizer_class(model.parameters(), **options)
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses, optimizer
+
+
+# --8<-- [end:train]
+
+# --8<-- [start:compare]
+runs = [
+    ("SGD", torch.optim.SGD, {"lr": 1e-4}),
+    ("SGD + momentum", torch.optim.SGD, {"lr": 1e-4, "momentum": 0.9}),
+    ("Adam", torch.optim.Adam, {"lr": 1e-4}),
+    ("Adam", torch.optim.Adam, {"lr": 1e-3}),
+]
+row = "{:<15} {:>6} {:>9} {:>9} {:>9}"
+print(row.format("optimizer", "lr", "step 0", "step 99", "step 499"))
+
+results = []
+for name, optimizer_class, options in runs:
+    losses, trained = train(optimizer_class, **options)  # 500 steps each
+    results.append(
+        {
+            "name": name,
+            "lr": options["lr"],
+            "losses": losses,
+            "optimizer": trained,
+        }
+    )
+    cells = [fmt(losses[t]) for t in (0, 99, 499)]
+    print(row.format(name, f"{options['lr']:g}", *cells))
+
+best = min(results, key=lambda r: r["losses"][99])
+print(f"lowest at step 99: {best['name']} (lr={best['lr']:g})")
+# --8<-- [end:compare]
+
+# --8<-- [start:sweep]
+for lr in [1e-6, 1e-5, 1e-4, 1e-3, 1e-2]:
+    losses, _ = train(torch.optim.SGD, steps=100, lr=lr)
+    print(f"SGD lr={lr:<6g}  loss at step 99: {fmt(losses[-1])}")
+# --8<-- [end:sweep]
+
+
+# --8<-- [start:step-size]
+def largest_change(optimizer_class, reduction):
+    """How far one step at lr=1e-4 moves the weight that moves most."""
+    model = make_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = optimizer_class(model.parameters(), lr=1e-4)
+    loss = torch.nn.MSELoss(reduction=reduction)(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return max(
+        (p.detach() - p0).abs().max().item()
+        for p, p0 in zip(model.parameters(), before)
+    )
+
+
+for reduction in ["sum", "mean"]:
+    for optimizer_class in [torch.optim.SGD, torch.optim.Adam]:
+        change = largest_change(optimizer_class, reduction)
+        print(f"{reduction:<4} {optimizer_class.__name__:<4}  {change:.2e}")
+# --8<-- [end:step-size]
+
+# --8<-- [start:state-dict]
+state = optimizer.state_dict()  # the Adam optimizer of the first loop
+print(list(state))
+
+group = state["param_groups"][0]
+print({k: group[k] for k in ("lr", "betas", "eps", "weight_decay")})
+print(group["params"])  # parameters are numbered, not stored
+# --8<-- [end:state-dict]
+
+# --8<-- [start:adam-state]
+names = [name for name, _ in model.named_parameters()]
+for index, per_param in state["state"].items():
+    shapes = {k: list(v.shape) for k, v in per_param.items() if k != "step"}
+    step = int(per_param["step"])
+    print(f"{index} {names[index]:<8} step={step} {shapes}")
+# --8<-- [end:adam-state]
+
+# --8<-- [start:held]
+print("model parameters:", sum(p.numel() for p in model.parameters()))
+for run in results[:3]:
+    held = run["optimizer"].state_dict()["state"]
+    kinds = sorted({k for per_param in held.values() for k in per_param})
+    numbers = sum(
+        v.numel() for per_param in held.values() for v in per_param.values()
+    )
+    print(f"{run['name']:<15} {numbers:>6}  {kinds}")
+# --8<-- [end:held]
+
+# --8<-- [start:resume]
+# What a checkpoint holds: the model's state and the optimizer's state.
+checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict()}
+
+resumed_model = make_model()
+resumed = torch.optim.Adam(resumed_model.parameters(), lr=1e-4)
+print(len(resumed.state_dict()["state"]))  # a new optimizer holds nothing
+
+resumed_model.load_state_dict(checkpoint["model"])
+resumed.load_state_dict(checkpoint["optimizer"])
+print(int(resumed.state_dict()["state"][0]["step"]))
+print(resumed.param_groups[0]["lr"])
+# --8<-- [end:resume]
