@@ -16,6 +16,12 @@ Output blocks on a page come in two kinds, both checked:
   that depends on the machine (a version, a device name, a timing). The fence shows one
   real run; the test checks that each printed line, and each shown line, matches the
   claim its pattern makes.
+
+Code that must run as a file of its own (several processes, DataLoader workers on a
+platform that spawns them) is shown as a Python block with ``<!--file:NAME.py-->`` before
+it: the runner writes it to NAME.py in the working directory instead of running it in the
+namespace, and a later ```bash block that shows its output (``python NAME.py``) runs it.
+A shell block runs only when the page shows its output; then it is checked like any other.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNNER = Path(__file__).with_name("runner.py")
 
 EXPECTED_OUTPUT = "expected-output"
+FILE_MARKER = re.compile(r"<!--\s*file:\s*(?P<name>[\w.-]+)\s*-->")
 MACHINE_OUTPUT = re.compile(r"<!--\s*output:machine\s*\n(?P<patterns>.*?)\n?\s*-->\s*$", re.S)
 CODEBLOCKS_MARKER = re.compile(r"<!--[-\s]*pytest-codeblocks:(?P<keyword>.*?)[-\s]*-->")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
@@ -69,6 +76,11 @@ class Block:
     patterns: list[str] | None = None  # machine-dependent output: one regex per line
     shown: str | None = None  # the one real run shown for a machine-dependent output
     shown_line: int | None = None
+    file: str | None = None  # <!--file:NAME-->: written to NAME, run by a later shell block
+
+    @property
+    def checked(self) -> bool:
+        return self.expected is not None or self.patterns is not None
 
     @property
     def where(self) -> str:
@@ -94,6 +106,12 @@ class Page:
     @property
     def python(self) -> list[Block]:
         return [b for b in self.blocks if b.syntax == "python"]
+
+    @property
+    def runs(self) -> list[Block]:
+        """What the runner runs, in page order: every Python block, and every shell block
+        whose output the page shows (other shell blocks, such as installs, are not run)."""
+        return [b for b in self.blocks if b.syntax == "python" or (b.syntax in SHELL and b.checked)]
 
 
 class Site:
@@ -244,10 +262,12 @@ class Site:
             if cb.expected_output is not None:
                 block.expected = cb.expected_output
                 block.expected_line = self._next_fence(lines, page_lines, first + n + 1)
+            if cb.syntax == "python":
+                block.file = self._file_marker(lines, cb.lineno - 1)
             machine = None if cb.syntax == "python" else self._machine_marker(lines, cb.lineno - 1)
             if machine is not None:
-                # An output fence for the Python block before it.
-                owner = next((b for b in reversed(blocks) if b.syntax == "python"), None)
+                # An output fence for the Python or shell block before it.
+                owner = next((b for b in reversed(blocks) if b.syntax == "python" or b.syntax in SHELL), None)
                 if owner is None or owner.expected is not None or owner.patterns is not None:
                     problems.append(f"{block.where}: <!--output:machine--> with no Python block of its own above it")
                     continue
@@ -279,6 +299,19 @@ class Site:
                     " put <!--pytest-codeblocks:expected-output--> or <!--output:machine ...--> before an output,"
                     " or give code its language"
                 )
+        for i, b in enumerate(blocks):
+            if b.file is None:
+                continue
+            if b.checked:
+                problems.append(
+                    f"{b.where}: a <!--file:{b.file}--> block prints nothing itself; show the output"
+                    f" under the shell block that runs it"
+                )
+            if not any(later.syntax in SHELL and later.checked and b.file in later.code for later in blocks[i + 1 :]):
+                problems.append(
+                    f"{b.where}: <!--file:{b.file}--> is never run: add a ```bash block that runs it"
+                    f" (python {b.file}) with its output under it"
+                )
         return Page(path=name, blocks=blocks, problems=problems)
 
     @staticmethod
@@ -287,6 +320,15 @@ class Site:
             if FENCE.match(lines[i]):
                 return page_lines[i]
         return None
+
+    @staticmethod
+    def _file_marker(lines, fence_index):
+        """NAME of a <!--file:NAME--> comment right above a fence."""
+        i = fence_index - 1
+        while i >= 0 and not lines[i].strip():
+            i -= 1
+        m = FILE_MARKER.fullmatch(lines[i].strip()) if i >= 0 else None
+        return m.group("name") if m else None
 
     @staticmethod
     def _machine_marker(lines, fence_index):
@@ -313,12 +355,20 @@ class Site:
         `threads` caps torch's CPU threads (OMP_NUM_THREADS) when pages run side by side:
         two pages with two OpenMP threads each on two cores ran up to 7x slower, measured.
         """
-        blocks = page.python
+        blocks = page.runs
         if not blocks:
             return []
         spec = {
             "blocks": [
-                {"code": b.code, "origins": b.origins, "page": b.page, "page_lines": b.page_lines} for b in blocks
+                {
+                    "code": b.code,
+                    "kind": "file" if b.file else "python" if b.syntax == "python" else "shell",
+                    "file": b.file,
+                    "origins": b.origins,
+                    "page": b.page,
+                    "page_lines": b.page_lines,
+                }
+                for b in blocks
             ]
         }
         with tempfile.TemporaryDirectory(prefix="page-run-") as tmp:
@@ -327,6 +377,8 @@ class Site:
             work = workdir or tmp / "work"
             work.mkdir(exist_ok=True)
             env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1")
+            # Shell blocks find this interpreter (and its torchrun, tensorboard...) first.
+            env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
             if threads:
                 env["OMP_NUM_THREADS"] = str(threads)
             proc = subprocess.run(
@@ -358,10 +410,12 @@ def check_results(blocks: list[Block], results: list[dict]) -> list[str]:
             err = result["error"]
             loc = err["where"]
             at = f"{loc['file']}:{loc['line']}" if loc else block.source
-            problems.append(
-                f"{block.where}: the block raised {err['type']} at {at}"
-                f" (block starts at {block.source})\n{err['traceback']}"
+            what = (
+                f"the command failed with {err['type'].removeprefix('a shell ')}"
+                if err["type"].startswith("a shell")
+                else f"the block raised {err['type']} at {at} (block starts at {block.source})"
             )
+            problems.append(f"{block.where}: {what}\n{err['traceback']}")
             break
         if result["stderr"].strip():
             problems.append(
@@ -468,7 +522,7 @@ def check_html_file(html_file: Path, who: str, page: Page | None) -> list[str]:
     python = [_norm(text) for lang, text in blocks if lang.lower() in PYTHON_LIKE]
     text = [_norm(text) for lang, text in blocks if lang.lower() in ("text", "txt", "output", "")]
     ran = [_norm(b.code) for b in page.python] if page else []
-    checked = [_norm(o) for b in (page.python if page else []) for o in (b.expected, b.shown) if o is not None]
+    checked = [_norm(o) for b in (page.runs if page else []) for o in (b.expected, b.shown) if o is not None]
     problems = []
     for kind, shown, handled, verb, participle in (
         ("Python", python, ran, "ran", "run"),

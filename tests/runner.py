@@ -16,6 +16,7 @@ import json
 import linecache
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import traceback
@@ -91,17 +92,53 @@ def format_error(exc, blocks):
     return {"traceback": "\n".join(out), "where": innermost, "type": type(exc).__name__}
 
 
+def map_file_tracebacks(text, files):
+    """Add the snippet file and line to traceback lines that point into a written file."""
+
+    def where_in(m):
+        block = files.get(os.path.basename(m.group("file")))
+        n = int(m.group("line"))
+        if block is None or not 1 <= n <= len(block["origins"]):
+            return m.group(0)
+        file, line = block["origins"][n - 1]
+        return f"{m.group(0)}  ({file}:{line}, shown on {block['page']}:{block['page_lines'][n - 1]})"
+
+    return re.sub(r'File "(?P<file>[^"]+)", line (?P<line>\d+).*$', where_in, text, flags=re.M)
+
+
 def main(spec_path, result_path):
     with open(spec_path, encoding="utf-8") as f:
         blocks = json.load(f)["blocks"]
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     results = []
+    files = {}
     for i, block in enumerate(blocks):
         name = f"<block {i}>"
         code = block["code"]
+        error = None
+        if block["kind"] == "file":
+            # Written where the reader would save it; a later shell block runs it.
+            with open(block["file"], "w", encoding="utf-8") as f:
+                f.write(code)
+            files[block["file"]] = block
+            results.append({"stdout": "", "stderr": "", "error": None})
+            continue
+        if block["kind"] == "shell":
+            with capture() as box:
+                proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", code], check=False)
+            if proc.returncode != 0:
+                error = {
+                    "traceback": map_file_tracebacks(box.stderr, files),
+                    "where": None,
+                    "type": f"a shell exit status {proc.returncode}",
+                }
+                box.stderr = ""
+            results.append({"stdout": box.stdout, "stderr": box.stderr, "error": error})
+            if error:
+                break
+            continue
         # Registered so tracebacks and inspect can show the source lines.
         linecache.cache[name] = (len(code), None, code.splitlines(keepends=True), name)
-        error = None
         with capture() as box:
             try:
                 exec(compile(code, name, "exec"), namespace)

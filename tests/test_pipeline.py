@@ -31,6 +31,15 @@ def divide(a, b):
 print(divide(1, 0))
 # --8<-- [end:divide]
 
+# --8<-- [start:script]
+import sys
+
+if __name__ == "__main__":
+    print("run as a file:", sys.argv[1:])
+    if sys.argv[1:] == ["--fail"]:
+        raise SystemExit(sys.argv[9])
+# --8<-- [end:script]
+
 # --8<-- [start:warn]
 import warnings
 
@@ -100,7 +109,7 @@ def test_a_raising_snippet_names_the_snippet_file_and_line(tmp_path):
 def test_warnings_are_errors(tmp_path):
     page = GOOD + '\n```python\n--8<-- "snippets/probe.py:warn"\n```\n'
     [problem] = problems_of(sandbox(tmp_path, page))
-    assert "raised DeprecationWarning at snippets/probe.py:19" in problem
+    assert "raised DeprecationWarning at snippets/probe.py:28" in problem
 
 
 def test_printed_output_the_page_does_not_show_fails(tmp_path):
@@ -190,3 +199,44 @@ def test_a_tilde_fence_alone_is_caught_by_the_html_guard(tmp_path):
     [problem] = check_html(site, tmp_path / "site", {page.path: page})
     assert "shows 2 Python block(s) but the tests ran 1" in problem
     assert "print('tilde')" in problem
+
+
+FILE_PAGE = textwrap.dedent(
+    """\
+    # Probe
+
+    <!--file:probe_script.py-->
+
+    ```python
+    --8<-- "snippets/probe.py:script"
+    ```
+
+    ```bash
+    python probe_script.py --ok
+    ```
+
+    <!--pytest-codeblocks:expected-output-->
+
+    ```text
+    run as a file: ['--ok']
+    ```
+    """
+)
+
+
+def test_a_file_block_is_run_by_the_shell_block_that_shows_its_output(tmp_path):
+    assert problems_of(sandbox(tmp_path, FILE_PAGE)) == []
+    # The output is compared like any other...
+    [problem] = problems_of(sandbox(tmp_path / "b", FILE_PAGE.replace("['--ok']\n```", "['--no']\n```")))
+    assert problem.startswith("docs/probe.md:9: output differs from the page")
+    # ... and a traceback from the file names the snippet file and line.
+    [problem] = problems_of(sandbox(tmp_path / "c", FILE_PAGE.replace("--ok", "--fail")))
+    assert problem.startswith("docs/probe.md:9: the command failed with exit status 1")
+    assert 'probe_script.py", line 6, in <module>  (snippets/probe.py:22, shown on docs/probe.md:6)' in problem
+    assert "IndexError" in problem
+
+
+def test_a_file_block_nobody_runs_fails(tmp_path):
+    page = FILE_PAGE.split("```bash")[0]
+    [problem] = problems_of(sandbox(tmp_path, page))
+    assert problem.startswith("docs/probe.md:5: <!--file:probe_script.py--> is never run")
