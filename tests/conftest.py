@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,25 +31,63 @@ def pages(site) -> dict[str, Page]:
     return out
 
 
+CORES = os.cpu_count() or 1
+
+
+def _selected(request, test_name: str) -> set[str]:
+    """The parameters of the selected items of one parametrized test (honours -k)."""
+    out = set()
+    for item in request.session.items:
+        if item.originalname == test_name and hasattr(item, "callspec"):
+            out.add(item.callspec.id)
+    return out
+
+
+def _in_parallel(fn, jobs):
+    """Run jobs side by side, one per core, with one torch thread each.
+
+    Two pages with two OpenMP threads each on two cores ran up to 7x slower (measured).
+    """
+    workers = max(1, min(CORES, len(jobs)))
+    threads = max(1, CORES // workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(jobs, pool.map(lambda job: fn(job, threads), jobs)))
+
+
 @pytest.fixture(scope="session")
-def page_runs(site) -> dict[str, list[str]]:
-    """Each page's problems: read it, then run its code in a fresh process (pages in parallel)."""
+def page_runs(site, request) -> dict[str, list[str]]:
+    """Each selected page's problems: read it, then run its code in a fresh process."""
+    wanted = _selected(request, "test_page_runs_as_shown")
+    paths = [p for p in site.pages() if site.rel(p) in wanted]
 
-    paths = site.pages()
-    cores = os.cpu_count() or 1
-    workers = max(1, min(cores, len(paths)))
-    threads = max(1, cores // workers)  # one page per core, one torch thread per page
-
-    def one(path: Path) -> list[str]:
+    def one(path: Path, threads: int) -> list[str]:
         try:
             page = site.read(path)
         except PageError as e:
             return [str(e)]
         return page.problems + site.run(page, threads=threads)
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(one, paths)
-    return {site.rel(p): r for p, r in zip(paths, results)}
+    return {site.rel(p): r for p, r in _in_parallel(one, paths).items()}
+
+
+@pytest.fixture(scope="session")
+def standalone_runs(site, request, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    """`python snippets/<topic>.py` for each selected snippet: fresh process, warnings as errors."""
+    wanted = _selected(request, "test_snippet_runs_standalone")
+    snippets = [s for s in site.snippet_files() if site.rel(s) in wanted]
+
+    def one(snippet: Path, threads: int) -> subprocess.CompletedProcess:
+        env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=str(threads))
+        return subprocess.run(
+            [sys.executable, "-W", "error", str(snippet)],
+            cwd=tmp_path_factory.mktemp("standalone"),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    return {site.rel(s): r for s, r in _in_parallel(one, snippets).items()}
 
 
 @pytest.fixture(scope="session")

@@ -16,21 +16,12 @@ SNIPPETS = SITE.snippet_files()
 IDS = [SITE.rel(s) for s in SNIPPETS]
 
 
-@pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
-def test_snippet_runs_standalone(snippet, tmp_path):
+@pytest.mark.parametrize("snippet", IDS)
+def test_snippet_runs_standalone(snippet, standalone_runs):
     """`python snippets/<topic>.py` works: fresh process, warnings as errors, temp dir."""
-    env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run(
-        [sys.executable, "-W", "error", str(snippet)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    where = SITE.rel(snippet)
-    assert proc.returncode == 0, f"python {where} failed:\n{proc.stderr}"
-    assert not proc.stderr.strip(), f"python {where} wrote to stderr:\n{proc.stderr}"
+    proc = standalone_runs[snippet]
+    assert proc.returncode == 0, f"python {snippet} failed:\n{proc.stderr}"
+    assert not proc.stderr.strip(), f"python {snippet} wrote to stderr:\n{proc.stderr}"
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
