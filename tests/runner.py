@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import types
 
 BLOCK_NAME = re.compile(r"<block (\d+)>")
 
@@ -109,7 +110,12 @@ def map_file_tracebacks(text, files):
 def main(spec_path, result_path):
     with open(spec_path, encoding="utf-8") as f:
         blocks = json.load(f)["blocks"]
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+    # The blocks run in a fresh module that *is* __main__, as in a reader's Python prompt:
+    # classes defined on a page can then be pickled (torch.save, DataLoader workers).
+    main_module = types.ModuleType("__main__")
+    main_module.__builtins__ = __builtins__
+    sys.modules["__main__"] = main_module
+    namespace = main_module.__dict__
     results = []
     files = {}
     for i, block in enumerate(blocks):
