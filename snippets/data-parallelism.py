@@ -1,0 +1,198 @@
+# --8<-- [start:imports]
+import os
+import socket
+import time
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+NUM_PROCESSES = 2  # how many processes `python ddp_demo.py` starts
+BATCH_PER_RANK = 4  # examples each process takes in one step
+EPOCHS = 2
+LR = 0.1
+
+
+# --8<-- [end:imports]
+
+
+# --8<-- [start:helpers]
+def make_dataset():
+    """The same 16 examples in every process (seeded, made on the CPU)."""
+    gen = torch.Generator().manual_seed(0)
+    features = torch.randn(16, 3, generator=gen)
+    targets = features @ torch.tensor([[2.0], [-1.0], [0.5]])
+    return TensorDataset(features, targets)
+
+
+def flat(tensors):
+    """The values of some tensors, as one flat tensor on the CPU."""
+    return torch.cat([t.detach().flatten().cpu() for t in tensors])
+
+
+def fmt(values):
+    """A flat tensor as text, rounded to 4 decimals."""
+    return "[" + ", ".join(f"{v:+.4f}" for v in values.tolist()) + "]"
+
+
+def gather(value):
+    """Collect a Python value from every rank: a list indexed by rank."""
+    values = [None] * dist.get_world_size()
+    dist.all_gather_object(values, value)
+    return values
+
+
+def say(*args):
+    """Print from rank 0 only, so each line appears once, in order."""
+    if dist.get_rank() == 0:
+        print(*args)
+
+
+# --8<-- [end:helpers]
+
+
+# --8<-- [start:setup]
+def setup():
+    """Join the process group; return the device this process computes on."""
+    local_rank = int(os.environ["LOCAL_RANK"])  # index on this machine
+    processes_here = int(os.environ["LOCAL_WORLD_SIZE"])
+    if torch.cuda.device_count() >= processes_here:
+        backend = "nccl"  # NVIDIA's library: one GPU per process
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    else:
+        backend = "gloo"  # CPU processes
+        device = torch.device("cpu")
+        torch.set_num_threads(1)  # one core per process, not all of them each
+    # Reads RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT from the environment.
+    dist.init_process_group(backend)
+    return device
+
+
+# --8<-- [end:setup]
+
+
+# --8<-- [start:model]
+def make_model(device):
+    torch.manual_seed(dist.get_rank())  # a different seed per rank, on purpose
+    model = nn.Linear(3, 1).to(device)
+    for rank, weights in enumerate(gather(flat(model.parameters()))):
+        say(f"before DDP, rank {rank}: {fmt(weights)}")
+    model = DDP(model)  # sends rank 0's weights to every rank
+    for rank, weights in enumerate(gather(flat(model.parameters()))):
+        say(f"after DDP,  rank {rank}: {fmt(weights)}")
+    return model
+
+
+# --8<-- [end:model]
+
+
+# --8<-- [start:train]
+def report_step(step, loss, model):
+    """Each rank's loss and gradient in this step, printed by rank 0."""
+    grad = flat(p.grad for p in model.parameters())
+    for rank, (loss_r, grad_r) in enumerate(gather((loss.item(), grad))):
+        say(f"step {step}, rank {rank}: loss {loss_r:.3f}  grad {fmt(grad_r)}")
+
+
+def train(model, dataset, device):
+    # This rank's shard. shuffle=False only so that one_process() below can
+    # take the same batches in order; leave the default True in real training.
+    sampler = DistributedSampler(dataset, shuffle=False)
+    loader = DataLoader(dataset, batch_size=BATCH_PER_RANK, sampler=sampler)
+    for rank, indices in enumerate(gather(list(sampler))):
+        say(f"rank {rank} trains on examples {indices}")
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+    step = 0
+    for epoch in range(EPOCHS):
+        sampler.set_epoch(epoch)  # with shuffle=True: a new order each epoch
+        for features, targets in loader:
+            features, targets = features.to(device), targets.to(device)
+            optimizer.zero_grad()
+            loss = nn.functional.mse_loss(model(features), targets)
+            loss.backward()  # DDP averages the gradients across ranks here
+            step += 1
+            report_step(step, loss, model)
+            optimizer.step()
+
+
+# --8<-- [end:train]
+
+
+# --8<-- [start:one-process]
+def one_process(initial, dataset, device):
+    """The same training in one process, each batch holding every shard."""
+    model = nn.Linear(3, 1).to(device)
+    model.load_state_dict(initial)
+    batch = BATCH_PER_RANK * dist.get_world_size()
+    loader = DataLoader(
+        dataset, batch_size=batch
+    )  # the same batches, in order
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+    for _ in range(EPOCHS):
+        for features, targets in loader:
+            features, targets = features.to(device), targets.to(device)
+            optimizer.zero_grad()
+            nn.functional.mse_loss(model(features), targets).backward()
+            optimizer.step()
+    return flat(model.parameters())
+
+
+# --8<-- [end:one-process]
+
+
+# --8<-- [start:worker]
+def worker():
+    """What every process runs, however it was started."""
+    device = setup()
+    dataset = make_dataset()
+    model = make_model(device)
+    initial = {k: v.clone() for k, v in model.module.state_dict().items()}
+    train(model, dataset, device)
+    final = gather(flat(model.parameters()))
+    for rank, weights in enumerate(final):
+        say(f"after training, rank {rank}: {fmt(weights)}")
+    diff = max((w - final[0]).abs().max().item() for w in final)
+    same = all(torch.equal(w, final[0]) for w in final)
+    say(f"largest difference: {diff}  identical: {same}")
+    if dist.get_rank() == 0:
+        alone = one_process(initial, dataset, device)
+        print("same as one process:", torch.allclose(final[0], alone))
+    dist.destroy_process_group()
+    # Workaround for torch 2.13 with gloo: DDP keeps gloo's worker threads
+    # alive, and a process that exits while they still release their last
+    # buffers can abort. A short pause lets them finish.
+    time.sleep(0.1)
+
+
+# --8<-- [end:worker]
+
+
+# --8<-- [start:launch]
+def free_port():
+    """A TCP port that is free now: binding to port 0 lets the OS pick one."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawned(local_rank, num_processes):
+    """Started by mp.spawn: set what torchrun would have set, then run."""
+    os.environ["RANK"] = os.environ["LOCAL_RANK"] = str(local_rank)
+    os.environ["WORLD_SIZE"] = str(num_processes)
+    os.environ["LOCAL_WORLD_SIZE"] = str(num_processes)
+    worker()
+
+
+if __name__ == "__main__":
+    if "RANK" in os.environ:  # started by torchrun, once per process
+        worker()
+    else:  # started as `python ddp_demo.py`: start the processes here
+        os.environ["MASTER_ADDR"] = "127.0.0.1"
+        os.environ["MASTER_PORT"] = str(free_port())
+        mp.spawn(spawned, args=(NUM_PROCESSES,), nprocs=NUM_PROCESSES)
+# --8<-- [end:launch]
