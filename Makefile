@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup serve test clean
+.PHONY: setup serve test figures notebooks clean
 
 setup: $(VENV)/.installed
 
@@ -22,6 +22,14 @@ serve: setup
 
 test: setup
 	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest
+
+# Maintainers: redraw docs/figures/*.svg from their code; regenerate notebooks/*.ipynb
+# from the pages. The tests fail, naming these commands, when either is stale.
+figures: setup
+	$(BIN)/python -m pipeline figures
+
+notebooks: setup
+	$(BIN)/python -m pipeline notebooks
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import Page, PageError, Site, build
+from pipeline import Page, PageError, Site, build, check_drawn
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +65,9 @@ def page_runs(site, request) -> dict[str, list[str]]:
             page = site.read(path)
         except PageError as e:
             return [str(e)]
-        return page.problems + site.run(page, threads=threads)
+        drawn: dict[str, bytes] = {}
+        problems = page.problems + site.run(page, threads=threads, drawn=drawn)
+        return problems + (check_drawn(page, drawn) if not problems else [])
 
     return {site.rel(p): r for p, r in _in_parallel(one, paths).items()}
 
@@ -88,6 +90,23 @@ def standalone_runs(site, request, tmp_path_factory) -> dict[str, subprocess.Com
         )
 
     return {site.rel(s): r for s, r in _in_parallel(one, snippets).items()}
+
+
+@pytest.fixture(scope="session")
+def notebook_runs(site, request, tmp_path_factory) -> dict[str, tuple]:
+    """Each selected page's notebook executed top to bottom in a fresh kernel: (problems, notebook)."""
+    from pipeline.notebooks import execute
+
+    wanted = _selected(request, "test_notebook_runs_in_a_fresh_kernel")
+    paths = [p for p in site.pages() if site.rel(p) in wanted]
+
+    def one(path: Path, threads: int):
+        try:
+            return execute(site, path, tmp_path_factory.mktemp("notebook"), threads=threads)
+        except PageError as e:
+            return [str(e)], None
+
+    return {site.rel(p): r for p, r in _in_parallel(one, paths).items()}
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,9 @@ def sandbox(tmp_path: Path, page: str, *, extra: dict | None = None) -> Site:
     """A one-page site using this repository's Markdown settings."""
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     config["nav"] = [{"Probe": "probe.md"}]
+    # The repository's hook and theme overrides, by absolute path.
+    config["hooks"] = [str(ROOT / h) for h in config.get("hooks", [])]
+    config["theme"]["custom_dir"] = str(ROOT / config["theme"]["custom_dir"])
     config.update(extra or {})
     (tmp_path / "docs").mkdir(parents=True)
     (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -240,3 +243,78 @@ def test_a_file_block_nobody_runs_fails(tmp_path):
     page = FILE_PAGE.split("```bash")[0]
     [problem] = problems_of(sandbox(tmp_path, page))
     assert problem.startswith("docs/probe.md:5: <!--file:probe_script.py--> is never run")
+
+
+# -- figures and notebooks ----------------------------------------------------------------
+PLOT = """\
+# --8<-- [start:plot]
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.plot([0, 1, 2], [2, 1, 0.5])
+fig.savefig("probe-plot.svg")
+# --8<-- [end:plot]
+"""
+
+PLOT_PAGE = textwrap.dedent(
+    """\
+    # Probe
+
+    ```python
+    --8<-- "snippets/probe.py:plot"
+    ```
+
+    ![A line that falls from 2 to 0.5 over three steps](figures/probe-plot.svg)
+    """
+)
+
+
+def drawn_problems(site: Site) -> list[str]:
+    from pipeline import check_drawn
+
+    page = site.read(site.docs_dir / "probe.md")
+    drawn: dict[str, bytes] = {}
+    return page.problems + site.run(page, drawn=drawn) + check_drawn(page, drawn)
+
+
+def test_a_plot_that_differs_from_its_committed_figure_fails(tmp_path):
+    site = sandbox(tmp_path, PLOT_PAGE)
+    (site.root / "snippets" / "probe.py").write_text(PLOT, encoding="utf-8")
+    (site.docs_dir / "figures").mkdir()
+    assert any("figures/probe-plot.svg is not committed" in p for p in drawn_problems(site))
+    from pipeline.figures import redraw
+
+    assert redraw(site) == []
+    assert drawn_problems(site) == []  # redrawn: the committed figure is what the code draws
+    svg = site.docs_dir / "figures" / "probe-plot.svg"
+    svg.write_text(svg.read_text(encoding="utf-8").replace("stroke-width", "stroke-opacity", 1), encoding="utf-8")
+    problems = drawn_problems(site)
+    assert any("docs/probe.md:7: figures/probe-plot.svg differs from what the page's code draws" in p for p in problems)
+
+
+def test_notebook_of_a_page_runs_and_a_stale_output_fails(tmp_path):
+    from pipeline.notebooks import execute, notebook
+
+    site = sandbox(tmp_path, GOOD)
+    nb, checks = notebook(site, site.docs_dir / "probe.md")
+    assert [c.cell_type for c in nb.cells] == ["markdown", "markdown", "code"]
+    assert nb.cells[2].source == "total = 1 + 1\nprint(total)"
+    assert nb.cells[2].outputs[0].text == "2\n"  # the page's shown output, attached
+    work = tmp_path / "work"
+    work.mkdir()
+    assert execute(site, site.docs_dir / "probe.md", work)[0] == []
+    page = site.docs_dir / "probe.md"
+    page.write_text(GOOD.replace("\n2\n```", "\n3\n```"), encoding="utf-8")
+    problems, _ = execute(site, page, work)
+    assert any("docs/probe.md:3: the notebook cell's output differs from the page" in p for p in problems)
+
+
+def test_image_without_alt_text_fails(tmp_path):
+    site = sandbox(tmp_path, PLOT_PAGE.replace("A line that falls from 2 to 0.5 over three steps", ""))
+    (site.root / "snippets" / "probe.py").write_text(PLOT, encoding="utf-8")
+    page = site.read(site.docs_dir / "probe.md")
+    assert [i.alt for i in page.images] == [""]
+    import test_figures
+
+    with pytest.raises(AssertionError, match="does not say what it shows"):
+        test_figures.test_every_image_has_alt_text({"docs/probe.md": page})

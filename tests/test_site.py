@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import Site, check_html, third_party_loads
+from pipeline.notebooks import rendered
 
 PAGES = [Site().rel(p) for p in Site().pages()]
 
@@ -39,3 +40,24 @@ def test_no_page_loads_from_another_host(built_site):
     assert list(site_dir.rglob("*.html")), "nothing was built"
     found = third_party_loads(site_dir)
     assert not found, "pages would request from other hosts:\n" + "\n".join(found)
+
+
+NOTEBOOK_PAGES = [Site().rel(p) for p in rendered(Site())]
+
+
+@pytest.mark.parametrize("nb_page", NOTEBOOK_PAGES)
+def test_notebook_page_shows_only_what_ran(nb_page, site, built_site):
+    """The guard for notebook pages: code cells and text outputs in the HTML are the stored
+    notebook's, which test_rendered_notebook_is_not_stale executes and compares."""
+    import nbformat
+
+    from pipeline.notebooks import check_rendered_html
+
+    proc, site_dir = built_site
+    assert proc.returncode == 0
+    path = site.root / nb_page
+    html = site_dir / site.url_of(path.with_suffix(".md"))
+    assert html.exists(), f"{nb_page} was not rendered as a page (is it in nav and in mkdocs-jupyter's include?)"
+    stored = nbformat.read(path, as_version=4)
+    problems = check_rendered_html(html.read_text(encoding="utf-8"), stored, nb_page)
+    assert not problems, "\n".join(problems)

@@ -14,6 +14,14 @@ from pipeline import Site
 SITE = Site()
 SNIPPETS = SITE.snippet_files()
 IDS = [SITE.rel(s) for s in SNIPPETS]
+# The code that is not tutorial content: the pipeline, the tests, the figure scripts.
+TOOLS = sorted(
+    [
+        *(SITE.root / "pipeline").glob("*.py"),
+        *(SITE.root / "tests").glob("*.py"),
+        *(SITE.docs_dir / "figures").glob("*.py"),
+    ]
+)
 
 
 @pytest.mark.parametrize("snippet", IDS)
@@ -52,8 +60,8 @@ RUFF = shutil.which("ruff") or os.path.join(os.path.dirname(sys.executable), "ru
 
 @pytest.mark.parametrize(
     "path",
-    [*SNIPPETS, *sorted((SITE.root / "tests").glob("*.py"))],
-    ids=[SITE.rel(p) for p in [*SNIPPETS, *sorted((SITE.root / "tests").glob("*.py"))]],
+    [*SNIPPETS, *TOOLS],
+    ids=[SITE.rel(p) for p in [*SNIPPETS, *TOOLS]],
 )
 def test_ruff_clean(path):
     """Code people copy is lint-clean and formatted (snippets/ruff.toml: 79 columns)."""

@@ -3,7 +3,7 @@
 A page is expanded with pymdownx.snippets' own preprocessor, configured from mkdocs.yml,
 so the tests see exactly the Markdown that MkDocs renders. Its code blocks are extracted
 with pytest-codeblocks' parser. Every Python block runs, in page order, in one fresh
-Python process per page (tests/runner.py), with warnings as errors, in a temp directory.
+Python process per page (pipeline/runner.py), with warnings as errors, in a temp directory.
 
 Every code line keeps its origin (snippet file and line, and the page line of the include),
 so a failure names the page, the snippet file and the line.
@@ -45,6 +45,12 @@ from pytest_codeblocks import extract_from_buffer
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = Path(__file__).with_name("runner.py")
+FIGURES = "figures"  # docs/figures/: every picture on the site, drawn by code
+# Makes matplotlib's SVGs byte-for-byte reproducible (fixed ids, fixed date), so a
+# committed figure can be compared with what its code draws now.
+MATPLOTLIBRC = Path(__file__).with_name("matplotlibrc")
+FIGURE_ENV = {"MATPLOTLIBRC": str(MATPLOTLIBRC), "SOURCE_DATE_EPOCH": "0"}
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)(?:\{(?P<attrs>[^}]*)\})?")
 
 EXPECTED_OUTPUT = "expected-output"
 FILE_MARKER = re.compile(r"<!--\s*file:\s*(?P<name>[\w.-]+)\s*-->")
@@ -96,12 +102,50 @@ class Block:
 
 
 @dataclasses.dataclass
+class Image:
+    """An image on a page: ![alt](src){ attrs }."""
+
+    page: str
+    line: int
+    alt: str
+    src: str
+    attrs: str
+    base: Path  # the page's folder: src is relative to it
+    docs_dir: Path
+
+    @property
+    def path(self) -> Path:
+        return (self.base / self.src).resolve()
+
+    @property
+    def figure(self) -> bool:
+        """A picture under docs/figures/ (all of the site's pictures live there)."""
+        return self.path.parent == (self.docs_dir / FIGURES).resolve() and self.path.suffix == ".svg"
+
+    @property
+    def script(self) -> Path:
+        return self.path.with_suffix(".py")
+
+    @property
+    def measured(self) -> bool:
+        """{ .measured }: drawn from machine-dependent numbers (timings); compared with
+        its numbers masked, as an output claim is compared by its pattern."""
+        return ".measured" in self.attrs.split()
+
+
+@dataclasses.dataclass
 class Page:
     """A page's code blocks after snippet expansion, and what is wrong with them."""
 
     path: str
     blocks: list[Block]
     problems: list[str]
+    images: list[Image] = dataclasses.field(default_factory=list)
+
+    @property
+    def drawn(self) -> list[Image]:
+        """Images the page's own code draws: figures/NAME.svg with no docs/figures/NAME.py."""
+        return [i for i in self.images if i.figure and not i.script.exists()]
 
     @property
     def python(self) -> list[Block]:
@@ -312,7 +356,18 @@ class Site:
                     f"{b.where}: <!--file:{b.file}--> is never run: add a ```bash block that runs it"
                     f" (python {b.file}) with its output under it"
                 )
-        return Page(path=name, blocks=blocks, problems=problems)
+        images = []
+        in_fence = False
+        for i, line in enumerate(lines):
+            if FENCE.match(line):
+                in_fence = not in_fence
+            if in_fence:
+                continue
+            for m in IMAGE.finditer(line):
+                images.append(
+                    Image(name, page_lines[i], m["alt"].strip(), m["src"], m["attrs"] or "", page.parent, self.docs_dir)
+                )
+        return Page(path=name, blocks=blocks, problems=problems, images=images)
 
     @staticmethod
     def _next_fence(lines, page_lines, start):
@@ -349,8 +404,12 @@ class Site:
         return [p for p in m.group("patterns").split("\n") if p.strip()]
 
     # -- running a page -------------------------------------------------------------
-    def run(self, page: Page, workdir: Path | None = None, threads: int | None = None) -> list[str]:
+    def run(
+        self, page: Page, workdir: Path | None = None, threads: int | None = None, drawn: dict | None = None
+    ) -> list[str]:
         """Run a page's Python blocks in one fresh process; return what is wrong.
+
+        `drawn`, if given, receives the SVG files the run wrote ({name: bytes}).
 
         `threads` caps torch's CPU threads (OMP_NUM_THREADS) when pages run side by side:
         two pages with two OpenMP threads each on two cores ran up to 7x slower, measured.
@@ -376,7 +435,7 @@ class Site:
             (tmp / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
             work = workdir or tmp / "work"
             work.mkdir(exist_ok=True)
-            env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1")
+            env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
             # Shell blocks find this interpreter (and its torchrun, tensorboard...) first.
             env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
             if threads:
@@ -392,7 +451,38 @@ class Site:
             if proc.returncode != 0 or not (tmp / "result.json").exists():
                 return [f"{page.path}: the page runner crashed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"]
             results = json.loads((tmp / "result.json").read_text(encoding="utf-8"))
+            if drawn is not None:
+                drawn.update({f.name: f.read_bytes() for f in work.glob("*.svg")})
         return check_results(blocks, results)
+
+
+def mask_numbers(svg: bytes) -> str:
+    """An SVG with its numbers masked: what stays is its structure, text and styles."""
+    return re.sub(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", "#", svg.decode("utf-8"))
+
+
+def check_drawn(page: Page, drawn: dict[str, bytes]) -> list[str]:
+    """The figures a page's code draws must be the committed ones it shows."""
+    problems = []
+    for image in page.drawn:
+        name = image.path.name
+        if name not in drawn:
+            problems.append(
+                f"{page.path}:{image.line}: the page shows {image.src}, which no figure script draws"
+                f" (docs/{FIGURES}/{image.script.name}) and its code did not write {name}"
+            )
+            continue
+        if not image.path.exists():
+            problems.append(f"{page.path}:{image.line}: {image.src} is not committed; run `make figures`")
+            continue
+        committed = image.path.read_bytes()
+        same = mask_numbers(committed) == mask_numbers(drawn[name]) if image.measured else committed == drawn[name]
+        if not same:
+            problems.append(
+                f"{page.path}:{image.line}: {image.src} differs from what the page's code draws now"
+                f"{' (numbers masked)' if image.measured else ''}; run `make figures` and look at the result"
+            )
+    return problems
 
 
 def _norm(text: str) -> list[str]:
@@ -437,7 +527,7 @@ def check_results(blocks: list[Block], results: list[dict]) -> list[str]:
                 )
                 problems.append(f"{block.where}: output differs from the page\n{diff}")
         elif block.patterns is not None:
-            problems.extend(_check_claims(block, printed))
+            problems.extend(check_claims(block.where, block.patterns, block.shown or "", printed))
         elif printed:
             problems.append(
                 f"{block.where}: the block prints {len(printed)} line(s) that the page does not show"
@@ -448,20 +538,20 @@ def check_results(blocks: list[Block], results: list[dict]) -> list[str]:
     return problems
 
 
-def _check_claims(block: Block, printed: list[str]) -> list[str]:
-    shown = _norm(block.shown or "")
-    pats = block.patterns or []
+def check_claims(where: str, pats: list[str], shown_text: str, printed: list[str]) -> list[str]:
+    """Each shown line and each printed line must match its line's pattern."""
+    shown = _norm(shown_text)
     problems = []
     for label, lines in (("shown on the page", shown), ("printed", printed)):
         if len(lines) != len(pats):
             problems.append(
-                f"{block.where}: {len(pats)} pattern(s) in <!--output:machine--> but {len(lines)} line(s) {label}:\n"
+                f"{where}: {len(pats)} pattern(s) in <!--output:machine--> but {len(lines)} line(s) {label}:\n"
                 + "\n".join(lines)
             )
             continue
         for pat, line in zip(pats, lines):
             if not re.fullmatch(pat, line):
-                problems.append(f"{block.where}: line {line!r} {label} does not match the claim /{pat}/")
+                problems.append(f"{where}: line {line!r} {label} does not match the claim /{pat}/")
     return problems
 
 

@@ -1,0 +1,76 @@
+"""Figures: every picture on the site is drawn by code, and redrawn by the tests.
+
+Two kinds, both SVG files under docs/figures/:
+
+* docs/figures/NAME.py draws NAME.svg (the outline's diagrams). Run with its working
+  directory as the output folder, it writes NAME.svg there.
+* A page's own code draws it (a training curve): the page's snippet saves NAME.svg in the
+  working directory, and the page shows ![alt](figures/NAME.svg). The tests run the page
+  and compare what it wrote with the committed file.
+
+`python -m pipeline figures` (`make figures`) redraws all of them into docs/figures/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from pipeline import FIGURE_ENV, FIGURES, Site
+
+
+def draw_script(script: Path, out_dir: Path) -> subprocess.CompletedProcess:
+    """Run a figure script with out_dir as its working directory (warnings are errors)."""
+    env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
+    return subprocess.run(
+        [sys.executable, "-W", "error", str(script.resolve())],
+        cwd=out_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def scripts(site: Site) -> list[Path]:
+    return sorted((site.docs_dir / FIGURES).glob("*.py"))
+
+
+def redraw(site: Site) -> list[str]:
+    """Redraw every figure into docs/figures/; return what went wrong."""
+    out = site.docs_dir / FIGURES
+    out.mkdir(exist_ok=True)
+    problems = []
+    for script in scripts(site):
+        proc = draw_script(script, out)
+        if proc.returncode != 0 or proc.stderr.strip():
+            problems.append(f"{site.rel(script)} failed:\n{proc.stderr}")
+        else:
+            print(f"drew {site.rel(script.with_suffix('.svg'))}")
+    for path in site.pages():
+        page = site.read(path)
+        if not page.drawn:
+            continue
+        drawn: dict[str, bytes] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            ran = site.run(page, workdir=Path(tmp), drawn=drawn)
+        if ran:
+            problems += ran
+            continue
+        for image in page.drawn:
+            if image.path.name not in drawn:
+                problems.append(f"{page.path}:{image.line}: its code did not write {image.path.name}")
+                continue
+            image.path.write_bytes(drawn[image.path.name])
+            print(f"drew {site.rel(image.path)} (from {page.path})")
+    return problems
+
+
+def main() -> int:
+    problems = redraw(Site())
+    for p in problems:
+        print(p, file=sys.stderr)
+    return 1 if problems else 0

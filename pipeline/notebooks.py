@@ -1,0 +1,465 @@
+"""Every page as a notebook, made from the page itself (keras-io style: one source, two forms).
+
+The page is expanded as MkDocs expands it (snippets included), then cut into cells:
+
+* prose becomes Markdown cells (MkDocs-only syntax turned into plain Markdown: admonitions
+  become block quotes, links to other pages become links to the published site);
+* each ```python block becomes a code cell; a ``<!--file:NAME.py-->`` block becomes a
+  ``%%writefile NAME.py`` cell; a ```bash block whose output the page shows becomes a
+  ``%%bash`` cell (other shell blocks, such as installs and servers, stay Markdown);
+* the output the page shows under a block is attached to its cell, and a figure the
+  page's code draws (docs/figures/NAME.svg, see pipeline/figures.py) is attached as the
+  cell's picture.
+
+The build writes each notebook into the site (pipeline/hooks.py); the repository keeps a
+copy in notebooks/ for "Open in Colab" (`make notebooks`), and the tests check the copy
+is current and execute every notebook in a fresh kernel (tests/test_notebooks.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from pathlib import Path
+from urllib.parse import urljoin
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from pipeline import FENCE, FIGURES, IMAGE, SHELL, Page, Site
+
+NOTEBOOKS = "notebooks"  # repository folder of the committed copies (Colab opens them)
+DOWNLOADS = "download"  # site folder of the notebooks and scripts a page links to
+ADMONITION = re.compile(r'^(?P<kind>!!!|\?\?\?\+?)\s+(?P<type>\w+)(?:\s+"(?P<title>[^"]*)")?\s*$')
+MARKER = re.compile(r"^\s*<!--\s*(pytest-codeblocks:expected-output|file:[\w.-]+)\s*-->\s*$")
+MD_LINK = re.compile(r"\]\((?P<target>(?![a-z][a-z0-9+.-]*:|#|/)[^)\s]+?\.md)(?P<anchor>#[^)\s]*)?\)")
+ATTR_LIST = re.compile(r"\)\{[^}]*\}")
+
+
+@dataclasses.dataclass
+class Cell:
+    """A code cell and what the page says it prints."""
+
+    index: int  # position in the notebook
+    kind: str  # python | file | shell
+    code: str  # the block's code as the page shows it
+    expected: str | None = None  # exact output
+    patterns: list[str] | None = None  # machine-dependent output, one regex per line
+    shown: str | None = None
+    where: str = ""  # page:line
+
+
+def topic(site: Site, page: Path) -> str:
+    return page.resolve().relative_to(site.docs_dir).with_suffix("").as_posix()
+
+
+def has_code(page: Page) -> bool:
+    return bool(page.python)
+
+
+def site_url(site: Site) -> str:
+    url = site.config.get("site_url") or ""
+    return url if url.endswith("/") else url + "/"
+
+
+def page_url(site: Site, md_path: Path) -> str:
+    """The published URL of a page (use_directory_urls)."""
+    rel = site.url_of(md_path)
+    return urljoin(site_url(site), rel.removesuffix("index.html"))
+
+
+def notebook(site: Site, path: Path) -> tuple[nbformat.NotebookNode, list[Cell]]:
+    """The page as a notebook, and its code cells with what the page shows they print."""
+    page = site.read(path)
+    lines, _, page_lines = site.expand(path)
+    name = site.rel(path)
+    runs = list(page.runs)
+    drawn = {image.path.name: image for image in page.drawn}
+
+    cells: list = []
+    checks: list[Cell] = []
+    code_cells: list = []
+    prose: list[str] = []
+    last_code = None
+
+    def flush():
+        text = "\n".join(prose).strip("\n")
+        prose.clear()
+        if text.strip():
+            cells.append(new_markdown_cell(text))
+
+    i = 0
+    pending_file = None
+    while i < len(lines):
+        line = lines[i]
+        m = FENCE.match(line)
+        if not m:
+            if MARKER.match(line):
+                file = re.search(r"file:\s*([\w.-]+?)\s*-->", line)
+                pending_file = file.group(1) if file else pending_file
+                i += 1
+                continue
+            if line.strip().startswith("<!--output:machine"):
+                while "-->" not in lines[i]:
+                    i += 1
+                i += 1
+                continue
+            for image in IMAGE.finditer(line):
+                if image["src"].startswith(f"{FIGURES}/") and Path(image["src"]).name in drawn and last_code:
+                    svg = drawn[Path(image["src"]).name].path
+                    last_code.outputs.append(
+                        new_output(
+                            "display_data",
+                            data={"image/svg+xml": svg.read_text(encoding="utf-8"), "text/plain": image["alt"]},
+                        )
+                    )
+                    line = line.replace(image.group(0), "")
+            if line.strip() or not prose or prose[-1].strip():
+                prose.append(line)
+            i += 1
+            continue
+        # A fence: find its end.
+        fence = m.group("fence")
+        info = line[m.end() :].strip()
+        j = i + 1
+        while j < len(lines) and not lines[j].strip().startswith(fence):
+            j += 1
+        body = "\n".join(lines[i + 1 : j])
+        shown_block = None
+        if (info == "python" or (info in SHELL and _checked(lines, j + 1))) and runs:
+            if runs[0].code.rstrip("\n") == body.rstrip("\n"):
+                shown_block = runs.pop(0)  # else a block the tests reject anyway: left as Markdown
+        if shown_block is not None:
+            flush()
+            if info == "python" and pending_file:
+                code, kind = f"%%writefile {pending_file}\n{body}", "file"
+            elif info == "python":
+                code, kind = body, "python"
+            else:
+                code, kind = f"%%bash\n{body}", "shell"
+            pending_file = None
+            cell = new_code_cell(code)
+            cell.outputs = []
+            if kind == "file":
+                cell.outputs.append(new_output("stream", name="stdout", text=f"Writing {shown_block.file}\n"))
+            for out in (shown_block.expected, shown_block.shown):
+                if out is not None:
+                    cell.outputs.append(new_output("stream", name="stdout", text=out.rstrip("\n") + "\n"))
+            cells.append(cell)
+            code_cells.append(cell)
+            last_code = cell
+            checks.append(
+                Cell(
+                    index=len(cells) - 1,
+                    kind=kind,
+                    code=code,
+                    expected=(f"Writing {shown_block.file}\n" if kind == "file" else shown_block.expected),
+                    patterns=shown_block.patterns,
+                    shown=shown_block.shown,
+                    where=f"{name}:{page_lines[i]}",
+                )
+            )
+        elif _is_output(lines, i):
+            pass  # attached to its code cell above
+        else:
+            prose.extend(lines[i : j + 1])
+        i = j + 1
+    flush()
+
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            cell.source = _plain_markdown(site, path, cell.source)
+    title = site.config.get("site_name", "")
+    intro = new_markdown_cell(
+        f"*From [{title}]({page_url(site, path)}): every code cell of this notebook ran in the"
+        " tests, and the outputs attached are the ones the page shows.*"
+    )
+    cells.insert(1 if cells and cells[0].cell_type == "markdown" else 0, intro)
+    for check, cell in zip(checks, code_cells):
+        check.index = next(n for n, c in enumerate(cells) if c is cell)
+    for n, cell in enumerate(cells):
+        cell.id = f"cell-{n}"  # stable ids: the same page makes the same bytes
+    nb = new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+    )
+    return nb, checks
+
+
+def _checked(lines: list[str], start: int) -> bool:
+    """Is the next fence after `start` an output block (the block's output is shown)?"""
+    k = start
+    while k < len(lines) and not FENCE.match(lines[k]):
+        k += 1
+    return k < len(lines) and _is_output(lines, k)
+
+
+def _is_output(lines: list[str], fence_index: int) -> bool:
+    """Is the fence at fence_index an output block (a marker comment right above it)?"""
+    k = fence_index - 1
+    while k >= 0 and not lines[k].strip():
+        k -= 1
+    return (
+        k >= 0
+        and lines[k].strip().endswith("-->")
+        and ("expected-output" in lines[k] or _inside_machine_marker(lines, k))
+    )
+
+
+def _inside_machine_marker(lines: list[str], end: int) -> bool:
+    k = end
+    while k >= 0 and "<!--" not in lines[k]:
+        k -= 1
+    return k >= 0 and lines[k].strip().startswith("<!--output:machine")
+
+
+def _plain_markdown(site: Site, page: Path, text: str) -> str:
+    """MkDocs Markdown -> Markdown that Jupyter and Colab render."""
+    out: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        m = ADMONITION.match(lines[i])
+        if not m:
+            out.append(lines[i])
+            i += 1
+            continue
+        title = m["title"] if m["title"] is not None else m["type"].capitalize()
+        body = []
+        i += 1
+        while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
+            body.append(lines[i][4:])
+            i += 1
+        while body and not body[-1].strip():
+            body.pop()
+        while body and not body[0].strip():
+            body.pop(0)
+        out.append(f"> **{title}**" if title else ">")
+        out.append(">")
+        out.extend(f"> {b}".rstrip() for b in body)
+        out.append("")
+    text = "\n".join(out)
+
+    def link(m):
+        target = (page.parent / m["target"]).resolve()
+        return f"]({page_url(site, target)}{m['anchor'] or ''})"
+
+    text = MD_LINK.sub(link, text)
+    # Pictures that are not a cell's output (diagrams) load from the published site.
+    text = re.sub(
+        rf"\]\((?P<src>{FIGURES}/[^)\s]+)\)",
+        lambda m: f"]({urljoin(page_url(site, page), m['src'])})",
+        text,
+    )
+    text = ATTR_LIST.sub(")", text)
+    return text.strip("\n")
+
+
+def dumps(nb: nbformat.NotebookNode) -> str:
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n"
+
+
+def pages_with_notebooks(site: Site) -> list[Path]:
+    return [p for p in site.pages() if has_code(site.read(p))]
+
+
+def committed(site: Site, path: Path) -> Path:
+    return site.root / NOTEBOOKS / f"{topic(site, path)}.ipynb"
+
+
+def main() -> int:
+    """`make notebooks`: write notebooks/<topic>.ipynb for every page with code, and
+    re-execute the notebook pages (docs/notebooks/<topic>.ipynb) with real outputs."""
+    import tempfile
+
+    site = Site()
+    (site.root / NOTEBOOKS).mkdir(exist_ok=True)
+    for path in pages_with_notebooks(site):
+        nb, _ = notebook(site, path)
+        target = committed(site, path)
+        target.write_text(dumps(nb), encoding="utf-8")
+        print(f"wrote {site.rel(target)}", file=sys.stderr)
+    status = 0
+    for target in rendered(site):
+        with tempfile.TemporaryDirectory() as tmp:
+            problems, nb = execute(site, page_of_rendered(site, target), Path(tmp))
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            status = 1
+            continue
+        target.write_text(dumps(nb), encoding="utf-8")
+        print(f"executed {site.rel(target)}", file=sys.stderr)
+    return status
+
+
+# -- executing a notebook ------------------------------------------------------------------
+# Run first, in the tests only (not part of the notebook a reader downloads): warnings are
+# errors, as in every other run of the tutorial's code.
+# (ipykernel's own shutdown warns PendingDeprecationWarning in 7.x: not the page's code.)
+PREAMBLE = (
+    "import warnings\n"
+    "warnings.simplefilter('error')\n"
+    "warnings.filterwarnings('ignore', category=PendingDeprecationWarning, module='ipykernel')"
+)
+
+
+def execute(
+    site: Site, path: Path, workdir: Path, threads: int | None = None
+) -> tuple[list[str], nbformat.NotebookNode]:
+    """Execute a page's notebook top to bottom in a fresh kernel; compare with the page.
+
+    Returns what is wrong and the executed notebook (without the preamble).
+    """
+    import asyncio
+    import os
+
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    from pipeline import FIGURE_ENV, _norm, check_claims
+
+    nb, checks = notebook(site, path)
+    name = site.rel(path)
+    runs = site.read(path).runs
+    if len(checks) != len(runs):
+        missing = [b.where for b in runs if b.where not in {c.where for c in checks}]
+        return [f"{name}: the notebook has {len(checks)} code cell(s), the page runs {len(runs)}: {missing}"], nb
+    nb.cells.insert(0, new_code_cell(PREAMBLE, id="preamble"))
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
+    env.pop("MPLBACKEND", None)
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    client = NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    problems: list[str] = []
+    try:
+        # asyncio.run closes its event loop (client.execute() leaves one open per thread).
+        asyncio.run(client.async_execute(env=env, cwd=str(workdir)))
+    except CellExecutionError as e:
+        cell_index = next(
+            (n for n, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
+            None,
+        )
+        where = next((c.where for c in checks if c.index + 1 == cell_index), name)
+        problems.append(f"{where}: the notebook's cell {cell_index} failed in a fresh kernel:\n{_strip_ansi(str(e))}")
+        nb.cells.pop(0)
+        return problems, nb
+    nb.cells.pop(0)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce(cell.outputs)
+    for check in checks:
+        cell = nb.cells[check.index]
+        stdout = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+        stderr = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stderr")
+        results = [o.data.get("text/plain", "") for o in cell.outputs if o.output_type == "execute_result"]
+        if stderr.strip():
+            problems.append(f"{check.where}: in the notebook the cell writes to stderr:\n{stderr}")
+        if results:
+            problems.append(
+                f"{check.where}: in the notebook the cell shows a value (Out[]) the page does not show:"
+                f" {results[0][:200]!r}; end the code with a statement, not an expression"
+            )
+        printed = _norm(stdout)
+        if check.patterns is not None:
+            problems += [
+                p.replace(check.where, f"{check.where} (notebook)")
+                for p in check_claims(check.where, check.patterns, check.shown or "", printed)
+            ]
+        elif _norm(check.expected or "") != printed:
+            import difflib
+
+            diff = "\n".join(
+                difflib.unified_diff(
+                    _norm(check.expected or ""), printed, "page shows", "notebook cell prints", lineterm=""
+                )
+            )
+            problems.append(f"{check.where}: the notebook cell's output differs from the page\n{diff}")
+    return problems, nb
+
+
+def _coalesce(outputs: list) -> list:
+    """One stream output per run of writes: how a kernel chunks a stream varies by run."""
+    merged: list = []
+    for o in outputs:
+        if o.output_type == "stream" and merged and merged[-1].output_type == "stream" and merged[-1].name == o.name:
+            merged[-1].text += o.text
+        else:
+            merged.append(o)
+    return merged
+
+
+def _strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def rendered(site: Site) -> list[Path]:
+    """Executed notebooks rendered as pages by mkdocs-jupyter: docs/notebooks/<topic>.ipynb."""
+    return sorted((site.docs_dir / NOTEBOOKS).glob("*.ipynb"))
+
+
+def page_of_rendered(site: Site, rendered_nb: Path) -> Path:
+    return site.docs_dir / f"{rendered_nb.stem}.md"
+
+
+def comparable(nb: nbformat.NotebookNode) -> list[tuple]:
+    """What a rendered notebook shows: each cell's type, source and outputs (text and images)."""
+    out = []
+    for cell in nb.cells:
+        outputs = []
+        for o in cell.get("outputs", []):
+            if o.output_type == "stream":
+                outputs.append(("stream", o.name, o.text))
+            elif o.output_type in ("display_data", "execute_result"):
+                outputs.append((o.output_type, tuple(sorted((k, str(v)) for k, v in o.data.items()))))
+            else:
+                outputs.append((o.output_type, str(o)))
+        out.append((cell.cell_type, cell.source, tuple(outputs)))
+    return out
+
+
+def check_rendered_html(html: str, stored: nbformat.NotebookNode, who: str) -> list[str]:
+    """The guard for a notebook page: the HTML shows exactly the stored notebook's code and
+    text outputs (which the tests executed and compared), and no Python in its prose."""
+    from bs4 import BeautifulSoup
+
+    from pipeline import _norm
+
+    soup = BeautifulSoup(html, "html.parser")
+    problems = []
+    shown_code = [_norm(pre.get_text()) for pre in soup.select(".jp-CodeCell .jp-InputArea pre")]
+    code = [_norm(c.source) for c in stored.cells if c.cell_type == "code"]
+    if shown_code != code:
+        problems.append(
+            f"{who}: the page shows {len(shown_code)} code cell(s), the notebook the tests ran has {len(code)}"
+        )
+    shown_text = [_norm(pre.get_text()) for pre in soup.select(".jp-OutputArea-output pre")]
+    text = []
+    for c in stored.cells:
+        for o in c.get("outputs", []):
+            if o.output_type == "stream":
+                text.append(_norm(o.text))
+            elif o.output_type == "execute_result" and "text/plain" in o.data:
+                text.append(_norm(o.data["text/plain"]))
+    if shown_text != text:
+        problems.append(
+            f"{who}: the page shows {len(shown_text)} text output(s), the executed notebook has {len(text)}"
+        )
+    for code_el in soup.select(".jp-MarkdownCell pre code"):
+        classes = " ".join(code_el.get("class", []))
+        if "language-" not in classes or "python" in classes:
+            problems.append(
+                f"{who}: a Markdown cell shows a code block the tests never ran: {code_el.get_text()[:80]!r}"
+            )
+    return problems
