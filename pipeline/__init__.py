@@ -50,7 +50,9 @@ FIGURES = "figures"  # docs/figures/: every picture on the site, drawn by code
 # committed figure can be compared with what its code draws now.
 MATPLOTLIBRC = Path(__file__).with_name("matplotlibrc")
 FIGURE_ENV = {"MATPLOTLIBRC": str(MATPLOTLIBRC), "SOURCE_DATE_EPOCH": "0"}
-IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)(?:\{(?P<attrs>[^}]*)\})?")
+IMAGE = re.compile(
+    r"!\[(?P<alt>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)(?:\{(?P<attrs>[^}]*)\})?"
+)
 
 EXPECTED_OUTPUT = "expected-output"
 FILE_MARKER = re.compile(r"<!--\s*file:\s*(?P<name>[\w.-]+)\s*-->")
@@ -61,6 +63,11 @@ FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 PYTHON_LIKE = {"python", "py", "python3", "py3", "pycon", "ipython", "ipython3", "python-repl"}
 SHELL = {"bash", "sh", "console", "shell", "shell-session"}
 PAGE_TIMEOUT_S = 300
+# Every run of a page's code uses one torch CPU thread. Float sums come out in the last
+# bits differently with 1 and 2 threads, which moves a plotted curve: the committed figures
+# are drawn with this one setting, by `make figures` and by the tests alike. (Pages also run
+# side by side: two pages with two OpenMP threads each on two cores ran up to 7x slower.)
+THREADS = 1
 
 
 class PageError(Exception):
@@ -405,14 +412,13 @@ class Site:
 
     # -- running a page -------------------------------------------------------------
     def run(
-        self, page: Page, workdir: Path | None = None, threads: int | None = None, drawn: dict | None = None
+        self, page: Page, workdir: Path | None = None, threads: int = THREADS, drawn: dict | None = None
     ) -> list[str]:
         """Run a page's Python blocks in one fresh process; return what is wrong.
 
         `drawn`, if given, receives the SVG files the run wrote ({name: bytes}).
 
-        `threads` caps torch's CPU threads (OMP_NUM_THREADS) when pages run side by side:
-        two pages with two OpenMP threads each on two cores ran up to 7x slower, measured.
+        `threads` sets torch's CPU threads (OMP_NUM_THREADS); see THREADS.
         """
         blocks = page.runs
         if not blocks:
@@ -438,8 +444,7 @@ class Site:
             env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
             # Shell blocks find this interpreter (and its torchrun, tensorboard...) first.
             env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-            if threads:
-                env["OMP_NUM_THREADS"] = str(threads)
+            env["OMP_NUM_THREADS"] = str(threads)
             proc = subprocess.run(
                 [sys.executable, "-u", "-W", "error", str(RUNNER), str(tmp / "spec.json"), str(tmp / "result.json")],
                 cwd=work,

@@ -19,12 +19,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipeline import FIGURE_ENV, FIGURES, Site
+from pipeline import FIGURE_ENV, FIGURES, THREADS, Site
 
 
 def draw_script(script: Path, out_dir: Path) -> subprocess.CompletedProcess:
     """Run a figure script with out_dir as its working directory (warnings are errors)."""
     env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
+    env["OMP_NUM_THREADS"] = str(THREADS)
     return subprocess.run(
         [sys.executable, "-W", "error", str(script.resolve())],
         cwd=out_dir,
@@ -61,6 +62,11 @@ def redraw(site: Site) -> list[str]:
             problems += ran
             continue
         for image in page.drawn:
+            if image.measured and image.path.exists():
+                # A timing chart belongs with the run the page shows: keep the committed one
+                # (delete it to draw it anew, then paste that run's output into the page).
+                print(f"kept {site.rel(image.path)} (measured; delete it to redraw)")
+                continue
             if image.path.name not in drawn:
                 problems.append(f"{page.path}:{image.line}: its code did not write {image.path.name}")
                 continue

@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from pipeline import FENCE, FIGURES, IMAGE, SHELL, Page, Site
+from pipeline import FENCE, FIGURES, IMAGE, SHELL, THREADS, Page, Site
 
 NOTEBOOKS = "notebooks"  # repository folder of the committed copies (Colab opens them)
 DOWNLOADS = "download"  # site folder of the notebooks and scripts a page links to
@@ -127,9 +127,9 @@ def notebook(site: Site, path: Path) -> tuple[nbformat.NotebookNode, list[Cell]]
             j += 1
         body = "\n".join(lines[i + 1 : j])
         shown_block = None
-        if (info == "python" or (info in SHELL and _checked(lines, j + 1))) and runs:
-            if runs[0].code.rstrip("\n") == body.rstrip("\n"):
-                shown_block = runs.pop(0)  # else a block the tests reject anyway: left as Markdown
+        runnable = info == "python" or (info in SHELL and _checked(lines, j + 1))
+        if runnable and runs and runs[0].code.rstrip("\n") == body.rstrip("\n"):
+            shown_block = runs.pop(0)  # else a block the tests reject anyway: left as Markdown
         if shown_block is not None:
             flush()
             if info == "python" and pending_file:
@@ -249,12 +249,13 @@ def _plain_markdown(site: Site, page: Path, text: str) -> str:
         return f"]({page_url(site, target)}{m['anchor'] or ''})"
 
     text = MD_LINK.sub(link, text)
+
     # Pictures that are not a cell's output (diagrams) load from the published site.
-    text = re.sub(
-        rf"\]\((?P<src>{FIGURES}/[^)\s]+)\)",
-        lambda m: f"]({urljoin(page_url(site, page), m['src'])})",
-        text,
-    )
+    def picture(m):
+        target = (page.parent / m["src"]).resolve().relative_to(site.docs_dir).as_posix()
+        return f"]({urljoin(site_url(site), target)})"
+
+    text = re.sub(rf"\]\((?P<src>(?:\.\./)*{FIGURES}/[^)\s]+)\)", picture, text)
     text = ATTR_LIST.sub(")", text)
     return text.strip("\n")
 
@@ -308,9 +309,7 @@ PREAMBLE = (
 )
 
 
-def execute(
-    site: Site, path: Path, workdir: Path, threads: int | None = None
-) -> tuple[list[str], nbformat.NotebookNode]:
+def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS) -> tuple[list[str], nbformat.NotebookNode]:
     """Execute a page's notebook top to bottom in a fresh kernel; compare with the page.
 
     Returns what is wrong and the executed notebook (without the preamble).
@@ -329,11 +328,16 @@ def execute(
     if len(checks) != len(runs):
         missing = [b.where for b in runs if b.where not in {c.where for c in checks}]
         return [f"{name}: the notebook has {len(checks)} code cell(s), the page runs {len(runs)}: {missing}"], nb
+    # The page's alt text for the pictures a cell draws, to give the executed outputs.
+    alts = {
+        c.id: [o.data.get("text/plain", "") for o in c.outputs if o.output_type == "display_data"]
+        for c in nb.cells
+        if c.cell_type == "code"
+    }
     nb.cells.insert(0, new_code_cell(PREAMBLE, id="preamble"))
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
     env.pop("MPLBACKEND", None)
-    if threads:
-        env["OMP_NUM_THREADS"] = str(threads)
+    env["OMP_NUM_THREADS"] = str(threads)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     client = NotebookClient(
         nb,
@@ -357,8 +361,17 @@ def execute(
         return problems, nb
     nb.cells.pop(0)
     for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = _coalesce(cell.outputs)
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = _coalesce(cell.outputs)
+        pictures = [o for o in cell.outputs if o.output_type == "display_data" and _is_image(o)]
+        for output, alt in zip(pictures, alts.get(cell.id, [])):
+            output.setdefault("metadata", {})["alt"] = alt
+        if len(pictures) != len(alts.get(cell.id, [])):
+            problems.append(
+                f"{next((c.where for c in checks if nb.cells[c.index] is cell), name)}: in the notebook the"
+                f" cell shows {len(pictures)} picture(s), the page shows {len(alts.get(cell.id, []))} under it"
+            )
     for check in checks:
         cell = nb.cells[check.index]
         stdout = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
@@ -387,6 +400,10 @@ def execute(
             )
             problems.append(f"{check.where}: the notebook cell's output differs from the page\n{diff}")
     return problems, nb
+
+
+def _is_image(output) -> bool:
+    return any(k.startswith("image/") for k in output.get("data", {}))
 
 
 def _coalesce(outputs: list) -> list:

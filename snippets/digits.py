@@ -2,6 +2,7 @@
 import math
 from collections import Counter
 
+import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from sklearn import svm
@@ -236,8 +237,10 @@ def train(
     augment=True,
     seed=0,
     verbose=True,
+    history=None,
 ):
-    """Train a fresh Net; print the loss and the accuracy after each epoch."""
+    """Train a fresh Net; print the loss and the accuracy after each epoch,
+    and append them to the list `history`, if one is given."""
     torch.manual_seed(seed)
     model = Net().to(device)  # made on the CPU after the seed, then moved
     generator = torch.Generator().manual_seed(seed)  # shuffling, augmenting
@@ -269,10 +272,15 @@ def train(
             scheduler.step()  # the schedule moves once per batch
             total += loss.item() * len(batch)
 
+        if verbose or history is not None:
+            epoch_loss = total / len(train_images)
+            epoch_accuracy = accuracy(model, eval_images, eval_labels)
+        if history is not None:
+            history.append((epoch_loss, epoch_accuracy))
         if verbose:
             print(
-                f"epoch {epoch:2d}  loss {total / len(train_images):.4f}  "
-                f"accuracy {accuracy(model, eval_images, eval_labels):.4f}"
+                f"epoch {epoch:2d}  loss {epoch_loss:.4f}  "
+                f"accuracy {epoch_accuracy:.4f}"
             )
     return model
 
@@ -293,8 +301,30 @@ for augment in [False, True]:
 # --8<-- [end:validate]
 
 # --8<-- [start:run]
-model = train(train_images, train_labels, test_images, test_labels)
+history = []  # train appends (loss, test accuracy) after each epoch
+model = train(
+    train_images, train_labels, test_images, test_labels, history=history
+)
 # --8<-- [end:run]
+
+# --8<-- [start:curves]
+epochs = range(1, len(history) + 1)
+losses, accuracies = zip(*history)
+
+fig, (top, bottom) = plt.subplots(
+    2, 1, figsize=(5, 4.5), sharex=True, layout="constrained"
+)
+top.plot(epochs, losses, marker=".")
+top.set_ylabel("training loss")
+bottom.plot(epochs, accuracies, marker=".", label="CNN (Net)")
+bottom.axhline(
+    svc_accuracy, color="C3", linestyle="--", label=f"SVC {svc_accuracy:.3f}"
+)
+bottom.set_ylabel("test accuracy")
+bottom.set_xlabel("epoch")
+bottom.legend(loc="lower right")
+fig.savefig("digits-curves.svg")  # next to the script; inline in a notebook
+# --8<-- [end:curves]
 
 # --8<-- [start:result]
 predicted = predict(model, test_images)
@@ -326,6 +356,25 @@ for start in range(0, len(wrong), 4):
         [f"true {pairs[i][0]}, pred {pairs[i][1]}" for i in row],
     )
 # --8<-- [end:mistakes]
+
+# --8<-- [start:mistakes-plot]
+columns = 5
+rows = max(1, math.ceil(len(wrong) / columns))
+fig, axes = plt.subplots(
+    rows,
+    columns,
+    figsize=(5, 1.15 * rows + 0.4),
+    squeeze=False,
+    layout="constrained",
+)
+for ax in axes.flat:
+    ax.set_axis_off()  # no ticks, no frame; empty cells stay blank
+for ax, i in zip(axes.flat, wrong):
+    ax.imshow(originals[i], cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(f"{pairs[i][0]} -> {pairs[i][1]}")
+fig.suptitle("true -> predicted")
+fig.savefig("digits-mistakes.svg")
+# --8<-- [end:mistakes-plot]
 
 # --8<-- [start:confusion]
 confused = Counter(pairs[i] for i in wrong)

@@ -2,6 +2,7 @@
 import copy
 import math
 
+import matplotlib.pyplot as plt
 import torch
 
 if torch.cuda.is_available():
@@ -136,6 +137,17 @@ for name, optimizer_class, options in runs:
 best = min(results, key=lambda r: r["losses"][99])
 print(f"lowest at step 99: {best['name']} (lr={best['lr']:g})")
 # --8<-- [end:compare]
+
+# --8<-- [start:plot]
+fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+for run in results:  # the losses train() recorded, one per step
+    ax.plot(run["losses"], label=f"{run['name']}, lr={run['lr']:g}")
+ax.axvline(99, color="black", linestyle=":")  # the table's step 99
+ax.set_yscale("log")
+ax.set(xlabel="step", ylabel="loss (sum of squared errors)")
+fig.legend(loc="outside lower center", ncols=2)
+fig.savefig("optimizer-comparison.svg")
+# --8<-- [end:plot]
 
 # --8<-- [start:sweep]
 for lr in [1e-6, 1e-5, 1e-4, 1e-3, 1e-2]:

@@ -2,6 +2,7 @@
 import shutil
 import warnings
 
+import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from sklearn.datasets import load_digits
@@ -165,6 +166,18 @@ match = all(
 )
 print("logged values match:", match)
 # --8<-- [end:scalars]
+
+# --8<-- [start:plot]
+fig, axes = plt.subplots(
+    1, 2, figsize=(5.5, 3), sharex=True, layout="constrained"
+)
+panels = [("loss/train", "loss (NLL)"), ("accuracy/test", "fraction correct")]
+for ax, (tag, unit) in zip(axes, panels):
+    events = run.Scalars(tag)  # the points read back from the event file
+    ax.plot([e.step for e in events], [e.value for e in events], marker=".")
+    ax.set(title=tag, xlabel="step", ylabel=unit)
+fig.savefig("tensorboard-curves.svg")
+# --8<-- [end:plot]
 
 # --8<-- [start:logged-images]
 logged_images = run.Images("digits/samples")  # one event per add_images call

@@ -2,6 +2,7 @@
 import copy
 import math
 
+import matplotlib.pyplot as plt
 import torch
 
 if torch.cuda.is_available():
@@ -105,6 +106,15 @@ initial, final = losses[0], losses[-1]
 print(f"final / initial: {100 * final / initial:.2g} %")
 print("final < 0.01 * initial:", final < 0.01 * initial)
 # --8<-- [end:claim]
+
+# --8<-- [start:plot]
+fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+ax.plot(losses)  # the 500 losses the loop recorded, one per step
+ax.set_yscale("log")  # from 628 to 0.00001: 8 orders of magnitude
+ax.set_xlabel("step")
+ax.set_ylabel("loss (sum of squared errors)")
+fig.savefig("training-loss.svg")  # next to the script
+# --8<-- [end:plot]
 
 # --8<-- [start:fresh-data]
 # 64 new random examples, never seen in training.

@@ -1,7 +1,9 @@
 # --8<-- [start:setup]
 import torch
 
-torch.manual_seed(0)  # the same "random" numbers on every run
+# The same "random" numbers on every run. manual_seed returns the generator;
+# `_ =` keeps a notebook from displaying it.
+_ = torch.manual_seed(0)
 # --8<-- [end:setup]
 
 

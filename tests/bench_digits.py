@@ -21,6 +21,7 @@ import platform
 import runpy
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +31,8 @@ SNIPPET = Path(__file__).resolve().parent.parent / "snippets" / "digits.py"
 
 
 def main() -> int:
-    with contextlib.redirect_stdout(io.StringIO()):
+    # In a temp folder: the snippet saves its figures in the working directory.
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), contextlib.redirect_stdout(io.StringIO()):
         page = runpy.run_path(str(SNIPPET), run_name="digits_bench")
     torch = page["torch"]
     args = (page["train_images"], page["train_labels"], page["test_images"], page["test_labels"])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from pipeline import Page, PageError, Site, build, check_drawn
+from pipeline import THREADS, Page, PageError, Site, build, check_drawn
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +50,7 @@ def _in_parallel(fn, jobs):
     Two pages with two OpenMP threads each on two cores ran up to 7x slower (measured).
     """
     workers = max(1, min(CORES, len(jobs)))
-    threads = max(1, CORES // workers)
+    threads = THREADS  # one torch thread per run, always: see pipeline.THREADS
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(zip(jobs, pool.map(lambda job: fn(job, threads), jobs)))
 
@@ -113,5 +114,7 @@ def notebook_runs(site, request, tmp_path_factory) -> dict[str, tuple]:
 def built_site(site, tmp_path_factory):
     """The site built once with `mkdocs build --strict` into a temp directory."""
     site_dir = tmp_path_factory.mktemp("site")
+    start = time.perf_counter()
     proc = build(site.root, site_dir)
+    proc.seconds = time.perf_counter() - start
     return proc, site_dir

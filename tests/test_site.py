@@ -15,6 +15,17 @@ def test_strict_build_passes(built_site):
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}{proc.stderr}"
 
 
+# Issue 5's budget: a cold build of the whole site (no cache, fresh folder) on 2 cores. It
+# measured ~2 s; the bound is the budget, far enough above that load cannot flake it.
+BUILD_BUDGET_S = 10
+
+
+def test_cold_build_is_fast(built_site):
+    proc, _ = built_site
+    assert proc.returncode == 0
+    assert proc.seconds <= BUILD_BUDGET_S, f"the cold build took {proc.seconds:.1f} s (budget {BUILD_BUDGET_S} s)"
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_html_shows_only_code_the_tests_ran(page, site, built_site, pages):
     """The guard: the built page's Python and output blocks are exactly those the tests ran and compared."""
@@ -61,3 +72,21 @@ def test_notebook_page_shows_only_what_ran(nb_page, site, built_site):
     stored = nbformat.read(path, as_version=4)
     problems = check_rendered_html(html.read_text(encoding="utf-8"), stored, nb_page)
     assert not problems, "\n".join(problems)
+
+
+def test_every_built_image_has_alt_text(built_site):
+    """In the built HTML too (raw <img> tags, notebook outputs): alt text that says something."""
+    from bs4 import BeautifulSoup
+
+    proc, site_dir = built_site
+    assert proc.returncode == 0
+    problems = []
+    count = 0
+    for html_file in sorted(site_dir.rglob("*.html")):
+        for img in BeautifulSoup(html_file.read_text(encoding="utf-8"), "html.parser").select("article img"):
+            count += 1
+            alt = (img.get("alt") or "").strip()
+            if len(alt.split()) < 5 or alt.startswith("No description has been provided"):
+                problems.append(f"{html_file.relative_to(site_dir)}: <img src={img.get('src', '')[:60]!r} alt={alt!r}>")
+    assert not problems, "images without meaningful alt text:\n" + "\n".join(problems)
+    assert count > 0, "no images found: the check checked nothing"
