@@ -21,7 +21,7 @@ serve: setup
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 test: setup
-	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE=1 TUTORIAL_PROVENANCE=.verified.json $(BIN)/python -m pytest
 
 # Maintainers: redraw docs/figures/*.svg from their code; regenerate notebooks/*.ipynb
 # from the pages. The tests fail, naming these commands, when either is stale.

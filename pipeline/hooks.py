@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:  # MkDocs imports this file by path
 
 from mkdocs.structure.files import File  # noqa: E402
 
-from pipeline import PageError, Site  # noqa: E402
+from pipeline import PageError, Site, provenance  # noqa: E402
 from pipeline.notebooks import DOWNLOADS, NOTEBOOKS, dumps, notebook, topic  # noqa: E402
 
 _pages: dict[str, str] = {}  # src_uri of a page with code -> its topic
@@ -75,7 +75,19 @@ def on_page_markdown(markdown, page, config, files):
     colab = colab_url(config, name)
     if colab:
         links.append(f"[Open in Colab]({colab})")
-    bar = '<div class="page-downloads" markdown>\n' + " · ".join(links) + "\n</div>"
+    repo = (config.repo_url or "").rstrip("/")
+    branch = re.search(r"(?:edit|blob)/(?P<branch>[^/]+)/", config.edit_uri or "")
+    if repo and files.get_file_from_path(f"{DOWNLOADS}/{name}.py"):
+        links.append(f"[View source]({repo}/blob/{branch['branch'] if branch else 'main'}/snippets/{name}.py)")
+    if page.edit_url:
+        links.append(f"[Edit this page]({page.edit_url})")
+    site = _site(config)
+    verified = provenance.line_for(site, site.docs_dir / page.file.src_uri, provenance.load(site))
+    bar = (
+        '<div class="page-downloads" markdown>\n'
+        + " · ".join(links)
+        + f'\n</div>\n<p class="page-provenance" markdown>{verified}</p>'
+    )
     m = H1.search(markdown)
     if m is None:
         return bar + "\n\n" + markdown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -118,3 +119,32 @@ def built_site(site, tmp_path_factory):
     proc = build(site.root, site_dir)
     proc.seconds = time.perf_counter() - start
     return proc, site_dir
+
+
+# -- provenance: what a full, passing run verified --------------------------------------------
+VERIFYING = ("test_page_runs_as_shown", "test_notebook_runs_in_a_fresh_kernel", "test_snippet_runs_standalone")
+_outcomes: dict[str, list[bool]] = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or report.outcome != "passed":
+        name = report.nodeid.split("::")[-1]
+        if name.startswith(VERIFYING):
+            _outcomes.setdefault(name, []).append(report.outcome == "passed")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With $TUTORIAL_PROVENANCE set, a run that passed everything, every page included,
+    records what verified the pages (pipeline/provenance.py)."""
+    from pipeline import provenance
+
+    out = provenance.target()
+    if out is None or exitstatus != 0:
+        return
+    site = Site()
+    pages = site.pages()
+    ran = {n.split("[", 1)[1].rstrip("]") for n, ok in _outcomes.items() if all(ok) and n.startswith(VERIFYING[0])}
+    if {site.rel(p) for p in pages} - ran:
+        return  # a partial run (-k ...) verifies only some pages: leave the record as it was
+    out = out if out.is_absolute() else site.root / out
+    out.write_text(json.dumps(provenance.record(site, pages), indent=2) + "\n", encoding="utf-8")
