@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine; each sets itself up first.
-#   make serve   the site at http://127.0.0.1:8000, rebuilt as you edit
+#   make serve   the site at http://127.0.0.1:8000/tutorial/, rebuilt as you edit
 #   make test    every test: each page's code run as published, outputs compared, strict build
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +11,13 @@ export NO_MKDOCS_2_WARNING := 1
 setup: $(VENV)/.installed
 
 # Re-installs when pyproject.toml changes.
+# The browser tests drive Chromium: Debian's package where apt-get can install it (as root,
+# as in CI); elsewhere install Chromium or Chrome yourself, or set CHROMIUM to its path.
 $(VENV)/.installed: pyproject.toml
+	@command -v chromium >/dev/null || command -v google-chrome >/dev/null || [ -n "$$CHROMIUM" ] \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	       && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } \
+	  || echo "note: no Chromium found; the browser tests will say how to get one"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet '.[test]'
