@@ -318,3 +318,24 @@ def test_image_without_alt_text_fails(tmp_path):
 
     with pytest.raises(AssertionError, match="does not say what it shows"):
         test_figures.test_every_image_has_alt_text({"docs/probe.md": page})
+
+
+def test_a_broken_link_or_anchor_fails_the_build(tmp_path):
+    site = sandbox(tmp_path, GOOD + "\nSee [nowhere](missing.md) and [here](#no-such-heading).\n")
+    proc = build(site.root, tmp_path / "site")
+    assert proc.returncode != 0
+    assert "missing.md" in proc.stderr and "no-such-heading" in proc.stderr
+
+
+def test_provenance_is_shown_only_while_the_page_is_unchanged(tmp_path):
+    from pipeline import provenance
+
+    site = sandbox(tmp_path, GOOD)
+    page = site.docs_dir / "probe.md"
+    data = provenance.record(site, [page])
+    assert data["torch"].startswith("2.13.0")
+    line = provenance.line_for(site, page, data)
+    assert line.startswith(f"Verified by the tests with torch {data['torch']} and Python {data['python']}")
+    assert provenance.line_for(site, page, None).startswith("Not verified in this build")
+    (site.root / "snippets" / "probe.py").write_text(SNIPPET.replace("1 + 1", "1 + 2"), encoding="utf-8")
+    assert provenance.line_for(site, page, data).startswith("Changed since the last test run")
