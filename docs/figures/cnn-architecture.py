@@ -1,9 +1,12 @@
 """Draws cnn-architecture.svg: the outline's CNN `Net` as a chain of layer boxes, top to bottom.
 
-`Net` is defined exactly as in snippets/modules.py. The script runs one 1x28x28 image
+`Net` is read from snippets/modules.py (its `net` section), as the page shows it. The script runs one 1x28x28 image
 through it step by step, as Net.forward does, and writes the shape after each step next
 to its box; the layer details (channels, kernel sizes, features) are read from the model.
 """
+
+import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -12,23 +15,19 @@ from matplotlib.colors import to_rgb
 from matplotlib.patches import FancyBboxPatch
 from torch import nn
 
+SNIPPET = Path(__file__).resolve().parents[2] / "snippets" / "modules.py"
 
-class Net(nn.Module):
-    """The outline's CNN: 1x28x28 images in, 10 log-probabilities out."""
 
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
-        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
-        self.mp = nn.MaxPool2d(2)
-        self.fc = nn.Linear(320, 10)
+def load_net():
+    """`Net` from the page's own snippet (section `net`): the picture cannot drift from it."""
+    text = SNIPPET.read_text(encoding="utf-8")
+    section = re.search(r"# --8<-- \[start:net\]\n(.*?)\n\s*# --8<-- \[end:net\]", text, re.S).group(1)
+    namespace = {"nn": nn, "F": F}
+    exec(section, namespace)
+    return namespace["Net"]
 
-    def forward(self, x):
-        x = F.relu(self.mp(self.conv1(x)))
-        x = F.relu(self.mp(self.conv2(x)))
-        x = x.flatten(1)  # (batch, 20, 4, 4) -> (batch, 320)
-        x = self.fc(x)
-        return F.log_softmax(x, dim=1)
+
+Net = load_net()
 
 
 def conv(m):
