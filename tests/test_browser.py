@@ -110,7 +110,7 @@ COPY_ALL = """async () => {
 def test_page_in_a_browser(url, browser, base_url, built_site):
     """One visit per page checks what a reader meets: no console error, no failed request,
     nothing from another host; axe-core finds no violation in the light palette, nor after
-    the toggle switches to the dark one; each copy button copies exactly its block (which
+    the toggle switches to the dark one, nor with search open; each copy button copies exactly its block (which
     the HTML guard compares with what the tests ran); at a phone's 390 px nothing scrolls
     sideways."""
     _, site_dir = built_site
@@ -125,6 +125,11 @@ def test_page_in_a_browser(url, browser, base_url, built_site):
         if scheme != "slate":
             problems.append(f"the palette toggle left the scheme at {scheme!r}")
         problems += [f"axe, dark: {v}" for v in visit.axe(inject=False)]
+        # With the search dialog open (its own landmarks, focus and colours).
+        page.keyboard.press("/")
+        page.wait_for_timeout(500)  # Material fades the dialog in (0.25 s): measure it settled
+        problems += [f"axe, dark, search open: {v}" for v in visit.axe(inject=False)]
+        page.keyboard.press("Escape")
         if not url.startswith(("notebooks/", "no-such-page")):
             want = [text for _, text in html_blocks((site_dir / url).read_text(encoding="utf-8"))]
             got = page.evaluate(COPY_ALL)
