@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 AXE_JS = None  # path of axe.min.js (axe-core), found on first use
+BUDGET_KIB = 400  # what one page load may transfer, uncompressed (issue 6)
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -29,6 +30,17 @@ def chromium() -> str | None:
         if found:
             return found
     return None
+
+
+def weigh(responses) -> dict[str, int]:
+    """URL -> body bytes (as served: uncompressed here) of a load's responses."""
+    out = {}
+    for response in responses:
+        try:
+            out[response.url] = len(response.body())
+        except Exception:  # a redirect, or a body the browser already dropped
+            out.setdefault(response.url, 0)
+    return out
 
 
 def axe_source() -> str:

@@ -4,7 +4,7 @@ palette, phone width, and axe-core finds no accessibility violation."""
 from __future__ import annotations
 
 import pytest
-from browser import axe_source, chromium, serve
+from browser import BUDGET_KIB, axe_source, chromium, serve, weigh
 
 from pipeline import Site, html_blocks
 from pipeline.notebooks import rendered
@@ -61,8 +61,11 @@ class Visit:
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         self.url = base_url + url
         self.page.on("response", self._response)
+        self.responses = []  # every response of the load: the page's, its scripts', workers'
+        self.context.on("response", lambda r: self.responses.append(r))
         self.page.goto(url, wait_until="load")
         self.page.wait_for_load_state("networkidle")
+        self.weight = weigh(self.responses)
 
     def _response(self, response):
         # The 404 page itself arrives with status 404, as it should; nothing else may fail.
@@ -109,7 +112,8 @@ COPY_ALL = """async () => {
 @pytest.mark.parametrize("url", PAGES)
 def test_page_in_a_browser(url, browser, base_url, built_site):
     """One visit per page checks what a reader meets: no console error, no failed request,
-    nothing from another host; axe-core finds no violation in the light palette, nor after
+    nothing from another host; the load transfers at most BUDGET_KIB (uncompressed: every
+    response, the search worker's included); axe-core finds no violation in the light palette, nor after
     the toggle switches to the dark one, nor with search open; each copy button copies exactly its block (which
     the HTML guard compares with what the tests ran); at a phone's 390 px nothing scrolls
     sideways."""
@@ -118,6 +122,11 @@ def test_page_in_a_browser(url, browser, base_url, built_site):
     visit = Visit(browser, base_url, url, scheme="light")
     try:
         page = visit.page
+        total = sum(visit.weight.values())
+        if total > BUDGET_KIB * 1024:
+            heavy = sorted(visit.weight.items(), key=lambda x: -x[1])[:5]
+            biggest = ", ".join(f"{u} {n / 1024:.0f} KiB" for u, n in heavy)
+            problems.append(f"the load transfers {total / 1024:.0f} KiB, over the {BUDGET_KIB} KiB budget: {biggest}")
         problems += [f"axe, light: {v}" for v in visit.axe()]
         # The palette toggle: to dark, checked, then axe again.
         page.locator("form[data-md-component=palette] label:visible").first.click()
@@ -180,3 +189,31 @@ def test_palette_toggle_switches(browser, base_url):
         assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default"
     finally:
         visit.close()
+
+
+def test_budget_counts_everything_a_page_loads(browser, tmp_path):
+    """The byte budget's meter, on a page made to be too heavy: it counts the page, an
+    image, what a script fetches and what a worker fetches; an image that loads lazily
+    far below the first screen is not part of the load."""
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
+    (tmp_path / "big.bin").write_bytes(b"x" * 300 * 1024)
+    (tmp_path / "image.svg").write_text(svg + " " * 50_000)
+    (tmp_path / "far.svg").write_text(svg + " " * 90_000)
+    (tmp_path / "worker.js").write_text('fetch("big.bin?worker").then((r) => r.text()).then(() => postMessage("ok"));')
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="en"><title>heavy</title><img src="image.svg" alt="a test image">'
+        '<div style="height: 20000px"></div><img src="far.svg" alt="far below" loading="lazy">'
+        '<script>fetch("big.bin?page"); new Worker("worker.js");</script></html>'
+    )
+    with serve(tmp_path) as url:
+        visit = Visit(browser, url, "")
+        try:
+            visit.page.wait_for_timeout(300)
+            weight = weigh(visit.responses)
+        finally:
+            visit.close()
+    names = {u.rsplit("/", 1)[-1]: n for u, n in weight.items()}
+    assert names.get("big.bin?page") == 300 * 1024 and names.get("big.bin?worker") == 300 * 1024, names
+    assert names.get("image.svg", 0) > 50_000 and "worker.js" in names, names
+    assert "far.svg" not in names, names
+    assert sum(weight.values()) > BUDGET_KIB * 1024
