@@ -211,6 +211,34 @@ class Site:
     def snippet_files(self) -> list[Path]:
         return sorted((self.root / "snippets").rglob("*.py"))
 
+    def page_runs_script(self, snippet: Path) -> str | None:
+        """The page whose run already is `python <snippet>`, if there is one: a page that runs
+        only Python blocks which, in page order, are the snippet file's lines, all of them, in
+        file order, unchanged (not dedented). Its run executes the same statements in the
+        same order in one fresh `__main__`, warnings as errors: running the file standalone
+        too would check nothing more. -> the page's path relative to the root, or None."""
+        page_path = self.docs_dir / snippet.relative_to(self.root / "snippets").with_suffix(".md")
+        if not page_path.exists():
+            return None
+        try:
+            page = self.read(page_path)
+        except PageError:
+            return None
+        runs = page.runs
+        if not runs or any(b.syntax != "python" or b.file for b in runs):
+            return None
+        pre = self.preprocessor()
+        rel = self.rel(snippet)
+        in_file = [
+            (rel, n, line)
+            for n, line in enumerate(snippet.read_text(encoding="utf-8").split("\n"), start=1)
+            if line.strip() and not pre.match_section(line)
+        ]
+        on_page = [
+            (file, n, line) for b in runs for (file, n), line in zip(b.origins, b.code.split("\n")) if line.strip()
+        ]
+        return page.path if in_file == on_page else None
+
     def url_of(self, page: Path) -> str:
         """The built HTML file of a page (use_directory_urls, MkDocs' default)."""
         rel = page.resolve().relative_to(self.docs_dir).with_suffix("")

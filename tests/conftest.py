@@ -60,6 +60,9 @@ def _in_parallel(fn, jobs):
 def page_runs(site, request) -> dict[str, list[str]]:
     """Each selected page's problems: read it, then run its code in a fresh process."""
     wanted = _selected(request, "test_page_runs_as_shown")
+    # ... and the pages whose run is a selected snippet's standalone run.
+    for snippet in _selected(request, "test_snippet_runs_standalone"):
+        wanted.add(site.page_runs_script(site.root / snippet))
     paths = [p for p in site.pages() if site.rel(p) in wanted]
 
     def one(path: Path, threads: int) -> list[str]:
@@ -78,7 +81,9 @@ def page_runs(site, request) -> dict[str, list[str]]:
 def standalone_runs(site, request, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
     """`python snippets/<topic>.py` for each selected snippet: fresh process, warnings as errors."""
     wanted = _selected(request, "test_snippet_runs_standalone")
-    snippets = [s for s in site.snippet_files() if site.rel(s) in wanted]
+    # A snippet that its page runs whole, in order, unchanged is not run a second time
+    # (Site.page_runs_script); test_snippet_runs_standalone checks that page's run instead.
+    snippets = [s for s in site.snippet_files() if site.rel(s) in wanted and not site.page_runs_script(s)]
 
     def one(snippet: Path, threads: int) -> subprocess.CompletedProcess:
         env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=str(threads))

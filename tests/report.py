@@ -198,7 +198,7 @@ def main() -> int:
             sys.exit(f"report: the build failed:\n{proc.stderr}")
 
         print(f"## Bytes per page load, uncompressed (budget {BUDGET_KIB} KiB)\n")
-        print(f"| page | load KiB | with every figure KiB |\n|---|---:|---:|")
+        print("| page | load KiB | with every figure KiB |\n|---|---:|---:|")
         for url, load, full in page_weights(site, site_dir, prefix):
             flag = "" if load <= BUDGET_KIB * 1024 else " OVER"
             if flag:

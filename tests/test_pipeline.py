@@ -339,3 +339,20 @@ def test_provenance_is_shown_only_while_the_page_is_unchanged(tmp_path):
     assert provenance.line_for(site, page, None).startswith("Not verified in this build")
     (site.root / "snippets" / "probe.py").write_text(SNIPPET.replace("1 + 1", "1 + 2"), encoding="utf-8")
     assert provenance.line_for(site, page, data).startswith("Changed since the last test run")
+
+
+def test_the_page_run_stands_in_for_the_script_only_when_it_runs_the_whole_file(tmp_path):
+    """Site.page_runs_script: a page that runs every line of its snippet, in file order and
+    unchanged, is the script's run; a page that leaves a line out, reorders sections or
+    shows a section twice is not (the file then runs standalone as well)."""
+    sections = ["add", "divide", "script", "warn"]
+    whole = "# Probe\n" + "".join(f'\n```python\n--8<-- "snippets/probe.py:{s}"\n```\n' for s in sections)
+    site = sandbox(tmp_path / "whole", whole)
+    assert site.page_runs_script(site.root / "snippets" / "probe.py") == "docs/probe.md"
+    for name, page in {
+        "missing": whole.replace('--8<-- "snippets/probe.py:warn"', 'print("no warn")'),
+        "reordered": whole.replace(":add", ":tmp").replace(":divide", ":add").replace(":tmp", ":divide"),
+        "twice": whole + '\n```python\n--8<-- "snippets/probe.py:add"\n```\n',
+    }.items():
+        site = sandbox(tmp_path / name, page)
+        assert site.page_runs_script(site.root / "snippets" / "probe.py") is None, name

@@ -25,8 +25,19 @@ TOOLS = sorted(
 
 
 @pytest.mark.parametrize("snippet", IDS)
-def test_snippet_runs_standalone(snippet, standalone_runs):
-    """`python snippets/<topic>.py` works: fresh process, warnings as errors, temp dir."""
+def test_snippet_runs_standalone(snippet, standalone_runs, request):
+    """`python snippets/<topic>.py` works: fresh process, warnings as errors, temp dir.
+
+    Where the page runs the whole file, in order, unchanged (Site.page_runs_script), that
+    run is this one: the same statements in one fresh process. Its result decides."""
+    page = SITE.page_runs_script(SITE.root / snippet)
+    if page is not None:
+        page_runs = request.getfixturevalue("page_runs")
+        assert not page_runs[page], (
+            f"{snippet}: its page {page} runs exactly this file, and that run fails;"
+            f" see test_page_runs_as_shown[{page}]"
+        )
+        return
     proc = standalone_runs[snippet]
     assert proc.returncode == 0, f"python {snippet} failed:\n{proc.stderr}"
     assert not proc.stderr.strip(), f"python {snippet} wrote to stderr:\n{proc.stderr}"
