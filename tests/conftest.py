@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,86 +35,108 @@ def pages(site) -> dict[str, Page]:
 
 
 CORES = os.cpu_count() or 1
+RUNS = ("test_page_runs_as_shown", "test_snippet_runs_standalone", "test_notebook_runs_in_a_fresh_kernel")
 
 
-def _selected(request, test_name: str) -> set[str]:
+def _selected(items, test_name: str) -> set[str]:
     """The parameters of the selected items of one parametrized test (honours -k)."""
-    out = set()
-    for item in request.session.items:
-        if item.originalname == test_name and hasattr(item, "callspec"):
-            out.add(item.callspec.id)
-    return out
+    return {i.callspec.id for i in items if i.originalname == test_name and hasattr(i, "callspec")}
 
 
-def _in_parallel(fn, jobs):
-    """Run jobs side by side, one per core, with one torch thread each.
+class Runs:
+    """Every run of page code the selected tests need, started as soon as collection ends,
+    one per core (one torch thread each), longest first: the browser and build tests run
+    meanwhile. Two pages with two OpenMP threads each on two cores ran up to 7x slower
+    (measured), hence THREADS (one) per run."""
 
-    Two pages with two OpenMP threads each on two cores ran up to 7x slower (measured).
-    """
-    workers = max(1, min(CORES, len(jobs)))
-    threads = THREADS  # one torch thread per run, always: see pipeline.THREADS
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(zip(jobs, pool.map(lambda job: fn(job, threads), jobs)))
+    def __init__(self, site: Site, items):
+        self.site = site
+        pages = _selected(items, RUNS[0])
+        snippets = _selected(items, RUNS[1])
+        # The pages whose run is a selected snippet's standalone run (Site.page_runs_script).
+        pages |= {site.page_runs_script(site.root / s) for s in snippets} - {None}
+        standalone = [s for s in site.snippet_files() if site.rel(s) in snippets and not site.page_runs_script(s)]
+        notebooks = _selected(items, RUNS[2])
+        jobs = [("page", p) for p in site.pages() if site.rel(p) in pages]
+        jobs += [("standalone", s) for s in standalone]
+        jobs += [("notebook", p) for p in site.pages() if site.rel(p) in notebooks]
+        # Longest first: the size of a page's code is a fair guess of its run time.
+        jobs.sort(key=lambda job: -self._size(job[1]))
+        self.pool = ThreadPoolExecutor(max_workers=max(1, CORES))
+        self.futures = {(kind, site.rel(path)): self.pool.submit(getattr(self, kind), path) for kind, path in jobs}
 
+    def _size(self, path: Path) -> int:
+        snippet = self.site.root / "snippets" / f"{path.stem}.py"
+        return snippet.stat().st_size if snippet.exists() else path.stat().st_size
 
-@pytest.fixture(scope="session")
-def page_runs(site, request) -> dict[str, list[str]]:
-    """Each selected page's problems: read it, then run its code in a fresh process."""
-    wanted = _selected(request, "test_page_runs_as_shown")
-    # ... and the pages whose run is a selected snippet's standalone run.
-    for snippet in _selected(request, "test_snippet_runs_standalone"):
-        wanted.add(site.page_runs_script(site.root / snippet))
-    paths = [p for p in site.pages() if site.rel(p) in wanted]
+    def results(self, kind: str) -> dict:
+        return {name: f.result() for (k, name), f in self.futures.items() if k == kind}
 
-    def one(path: Path, threads: int) -> list[str]:
+    def page(self, path: Path) -> list[str]:
+        """Read a page, then run its code in a fresh process."""
         try:
-            page = site.read(path)
+            page = self.site.read(path)
         except PageError as e:
             return [str(e)]
         drawn: dict[str, bytes] = {}
-        problems = page.problems + site.run(page, threads=threads, drawn=drawn)
+        problems = page.problems + self.site.run(page, threads=THREADS, drawn=drawn)
         return problems + (check_drawn(page, drawn) if not problems else [])
 
-    return {site.rel(p): r for p, r in _in_parallel(one, paths).items()}
+    def standalone(self, snippet: Path) -> subprocess.CompletedProcess:
+        """`python snippets/<topic>.py`: fresh process, warnings as errors, a temp dir."""
+        env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=str(THREADS))
+        with tempfile.TemporaryDirectory(prefix="standalone-") as work:
+            return subprocess.run(
+                [sys.executable, "-W", "error", str(snippet)],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+
+    def notebook(self, path: Path):
+        """The page's notebook executed top to bottom in a fresh kernel: (problems, notebook)."""
+        from pipeline.notebooks import execute
+
+        with tempfile.TemporaryDirectory(prefix="notebook-") as work:
+            try:
+                return execute(self.site, path, Path(work), threads=THREADS)
+            except PageError as e:
+                return [str(e)], None
+
+
+_runs: Runs | None = None
+
+
+def pytest_collection_finish(session):
+    global _runs
+    if any(getattr(i, "originalname", "") in RUNS for i in session.items):
+        _runs = Runs(Site(), session.items)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _runs is not None:
+        _runs.pool.shutdown(wait=True, cancel_futures=True)
+    _record_provenance(session, exitstatus)
 
 
 @pytest.fixture(scope="session")
-def standalone_runs(site, request, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """`python snippets/<topic>.py` for each selected snippet: fresh process, warnings as errors."""
-    wanted = _selected(request, "test_snippet_runs_standalone")
-    # A snippet that its page runs whole, in order, unchanged is not run a second time
-    # (Site.page_runs_script); test_snippet_runs_standalone checks that page's run instead.
-    snippets = [s for s in site.snippet_files() if site.rel(s) in wanted and not site.page_runs_script(s)]
-
-    def one(snippet: Path, threads: int) -> subprocess.CompletedProcess:
-        env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=str(threads))
-        return subprocess.run(
-            [sys.executable, "-W", "error", str(snippet)],
-            cwd=tmp_path_factory.mktemp("standalone"),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
-    return {site.rel(s): r for s, r in _in_parallel(one, snippets).items()}
+def page_runs() -> dict[str, list[str]]:
+    """Each selected page's problems (its run, see Runs.page)."""
+    return _runs.results("page") if _runs else {}
 
 
 @pytest.fixture(scope="session")
-def notebook_runs(site, request, tmp_path_factory) -> dict[str, tuple]:
-    """Each selected page's notebook executed top to bottom in a fresh kernel: (problems, notebook)."""
-    from pipeline.notebooks import execute
+def standalone_runs() -> dict[str, subprocess.CompletedProcess]:
+    """`python snippets/<topic>.py` for each selected snippet that its page does not run whole."""
+    return _runs.results("standalone") if _runs else {}
 
-    wanted = _selected(request, "test_notebook_runs_in_a_fresh_kernel")
-    paths = [p for p in site.pages() if site.rel(p) in wanted]
 
-    def one(path: Path, threads: int):
-        try:
-            return execute(site, path, tmp_path_factory.mktemp("notebook"), threads=threads)
-        except PageError as e:
-            return [str(e)], None
-
-    return {site.rel(p): r for p, r in _in_parallel(one, paths).items()}
+@pytest.fixture(scope="session")
+def notebook_runs() -> dict[str, tuple]:
+    """Each selected page's notebook executed in a fresh kernel: (problems, notebook)."""
+    return _runs.results("notebook") if _runs else {}
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +161,7 @@ def pytest_runtest_logreport(report):
             _outcomes.setdefault(name, []).append(report.outcome == "passed")
 
 
-def pytest_sessionfinish(session, exitstatus):
+def _record_provenance(session, exitstatus):
     """With $TUTORIAL_PROVENANCE set, a run that passed everything, every page included,
     records what verified the pages (pipeline/provenance.py)."""
     from pipeline import provenance
