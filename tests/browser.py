@@ -8,6 +8,7 @@ temp folder on 127.0.0.1; every request to another host is refused and recorded.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import http.server
@@ -15,6 +16,8 @@ import os
 import shutil
 import threading
 from pathlib import Path
+
+from pipeline import html_blocks
 
 AXE_JS = None  # path of axe.min.js (axe-core), found on first use
 BUDGET_KIB = 400  # what one page load may transfer, uncompressed (issue 6)
@@ -30,6 +33,21 @@ def chromium() -> str | None:
         if found:
             return found
     return None
+
+
+PHONE = {"width": 390, "height": 844}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking"]
+# Pages visited at once: a visit mostly waits (load, fades, clipboard), so more than cores.
+SIDE_BY_SIDE = 2 * max(1, os.cpu_count() or 1)
+
+
+def require_chromium() -> str:
+    exe = chromium()
+    assert exe, (
+        "no Chromium found: `make test` installs Debian's chromium where it can (apt-get, as root);"
+        " elsewhere install Chromium or Chrome, or set $CHROMIUM to its path"
+    )
+    return exe
 
 
 def weigh(responses) -> dict[str, int]:
@@ -88,3 +106,170 @@ def serve(site_dir: Path, prefix: str = "/"):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def in_browser(fn):
+    """Run `await fn(browser)` in a freshly launched Chromium."""
+    from playwright.async_api import async_playwright
+
+    async def main():
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=require_chromium(), args=ARGS)
+            try:
+                return await fn(browser)
+            finally:
+                await browser.close()
+
+    return asyncio.run(main())
+
+
+class Visit:
+    """One page open in a fresh context: what the console said, what failed, what left,
+    and every response of the load (the page's, its scripts', its workers')."""
+
+    def __init__(self, base_url: str, url: str):
+        self.base_url, self.url = base_url, base_url + url
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.outside: list[str] = []
+        self.responses = []
+
+    async def open(self, browser, *, scheme="light", viewport=None):
+        self.context = await browser.new_context(
+            color_scheme=scheme, viewport=viewport or {"width": 1280, "height": 900}, base_url=self.base_url
+        )
+        await self.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=self.base_url.rstrip("/"))
+        await self.context.route("**/*", self._route)
+        self.context.on("response", lambda r: self.responses.append(r))
+        self.page = await self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", self._response)
+        await self.page.goto(self.url, wait_until="load")
+        await self.page.wait_for_load_state("networkidle")
+        return self
+
+    def _response(self, response):
+        # The 404 page itself arrives with status 404, as it should; nothing else may fail.
+        if response.status >= 400 and not (response.url == self.url and "no-such-page" in self.url):
+            self.failed.append(f"{response.url} (HTTP {response.status})")
+
+    async def _route(self, route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1:", "data:", "blob:")):
+            await route.continue_()
+        else:
+            self.outside.append(url)
+            await route.abort()
+
+    async def weight(self) -> dict[str, int]:
+        """URL -> body bytes (as served: uncompressed here) of the responses so far."""
+        out = {}
+        for response in list(self.responses):
+            try:
+                out[response.url] = len(await response.body())
+            except Exception:  # a redirect, or a body the browser already dropped
+                out.setdefault(response.url, 0)
+        return out
+
+    async def close(self):
+        await self.context.close()
+
+    async def axe(self, inject: bool = True, within: str | None = None) -> list[str]:
+        """axe-core's violations on the page, or only within the elements `within` selects."""
+        if inject:
+            await self.page.add_script_tag(content=axe_source())
+        result = await self.page.evaluate(
+            "async (within) => await axe.run(within ? {include: [within]} : document, {resultTypes: ['violations']})",
+            within,
+        )
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} -- {len(v['nodes'])} node(s), e.g. {v['nodes'][0]['target']}"
+            for v in result["violations"]
+        ]
+
+
+COPY_ALL = """async () => {
+  const out = [];
+  for (const button of document.querySelectorAll("article button.md-code__button[data-md-type=copy]")) {
+    await navigator.clipboard.writeText("");
+    button.click();
+    let text = "";
+    for (let i = 0; i < 50 && !text; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      text = await navigator.clipboard.readText();
+    }
+    out.push(text);
+  }
+  return out;
+}"""
+
+
+async def check_page(browser, base_url: str, url: str, site_dir, clipboard: asyncio.Lock) -> list[str]:
+    """Everything one page's visit checks; -> the problems found. `clipboard`: the browser's
+    clipboard is one for all its pages, so one page at a time copies."""
+    problems = []
+    visit = await Visit(base_url, url).open(browser, scheme="light")
+    try:
+        page = visit.page
+        weight = await visit.weight()
+        total = sum(weight.values())
+        if total > BUDGET_KIB * 1024:
+            heavy = sorted(weight.items(), key=lambda x: -x[1])[:5]
+            biggest = ", ".join(f"{u} {n / 1024:.0f} KiB" for u, n in heavy)
+            problems.append(f"the load transfers {total / 1024:.0f} KiB, over the {BUDGET_KIB} KiB budget: {biggest}")
+        problems += [f"axe, light: {v}" for v in await visit.axe()]
+        # The palette toggle: to dark, checked, then axe again.
+        await page.locator("form[data-md-component=palette] label:visible").first.click()
+        scheme = await page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        if scheme != "slate":
+            problems.append(f"the palette toggle left the scheme at {scheme!r}")
+        problems += [f"axe, dark: {v}" for v in await visit.axe(inject=False)]
+        # With the search dialog open: its name, focus and colours. The dialog lives in the
+        # header; the rest of the page is unchanged from the scan just before.
+        await page.keyboard.press("/")
+        await page.wait_for_timeout(500)  # Material fades the dialog in (0.25 s): measure it settled
+        problems += [f"axe, dark, search open: {v}" for v in await visit.axe(inject=False, within=".md-header")]
+        await page.keyboard.press("Escape")
+        if not url.startswith(("notebooks/", "no-such-page")):
+            want = [text for _, text in html_blocks((site_dir / url).read_text(encoding="utf-8"))]
+            async with clipboard:
+                got = await page.evaluate(COPY_ALL)
+            if len(got) != len(want):
+                problems.append(f"{len(got)} copy buttons for {len(want)} code blocks")
+            for i, (g, w) in enumerate(zip(got, want)):
+                if g.rstrip("\n") != w.rstrip("\n"):
+                    problems.append(f"copy button {i} copied {g[:100]!r}, the block is {w[:100]!r}")
+        await page.set_viewport_size(PHONE)
+        await page.wait_for_timeout(100)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            problems.append(f"{width} px wide at a {PHONE['width']} px phone width")
+        # (The 404 page's own status shows in the console as a failed load: expected.)
+        problems += [f"console error: {e}" for e in visit.errors if not (url.startswith("no-such-page") and "404" in e)]
+        problems += [f"failed request: {f}" for f in visit.failed]
+        problems += [f"request to another host: {o}" for o in visit.outside]
+    finally:
+        await visit.close()
+    return problems
+
+
+def visit_pages(site_dir: Path, prefix: str, urls: list[str]) -> dict[str, list[str]]:
+    """Every page's visit (check_page), side by side: url -> problems."""
+
+    async def all_pages(browser):
+        gate = asyncio.Semaphore(SIDE_BY_SIDE)
+        clipboard = asyncio.Lock()
+
+        async def one(url):
+            async with gate:
+                try:
+                    return url, await check_page(browser, base_url, url, site_dir, clipboard)
+                except Exception as e:  # one page's crash must not hide the others' results
+                    return url, [f"the visit failed: {type(e).__name__}: {e}"]
+
+        return dict(await asyncio.gather(*(one(u) for u in urls)))
+
+    with serve(site_dir, prefix) as base_url:
+        return in_browser(all_pages)

@@ -57,9 +57,11 @@ class Runs:
         pages |= {site.page_runs_script(site.root / s) for s in snippets} - {None}
         standalone = [s for s in site.snippet_files() if site.rel(s) in snippets and not site.page_runs_script(s)]
         notebooks = _selected(items, RUNS[2])
-        jobs = [("page", p) for p in site.pages() if site.rel(p) in pages]
+        # A page whose notebook runs anyway is run once, as its notebook (Runs.notebook).
+        jobs = [("page", p) for p in site.pages() if site.rel(p) in pages - notebooks]
         jobs += [("standalone", s) for s in standalone]
         jobs += [("notebook", p) for p in site.pages() if site.rel(p) in notebooks]
+        self.pages_in_notebooks = pages & notebooks
         # Longest first: the size of a page's code is a fair guess of its run time.
         jobs.sort(key=lambda job: -self._size(job[1]))
         self.pool = ThreadPoolExecutor(max_workers=max(1, CORES))
@@ -70,7 +72,12 @@ class Runs:
         return snippet.stat().st_size if snippet.exists() else path.stat().st_size
 
     def results(self, kind: str) -> dict:
-        return {name: f.result() for (k, name), f in self.futures.items() if k == kind}
+        if kind == "notebook":
+            return {name: f.result()[:2] for (k, name), f in self.futures.items() if k == kind}
+        out = {name: f.result() for (k, name), f in self.futures.items() if k == kind}
+        if kind == "page":
+            out |= {name: self.futures["notebook", name].result()[2] for name in self.pages_in_notebooks}
+        return out
 
     def page(self, path: Path) -> list[str]:
         """Read a page, then run its code in a fresh process."""
@@ -96,28 +103,93 @@ class Runs:
             )
 
     def notebook(self, path: Path):
-        """The page's notebook executed top to bottom in a fresh kernel: (problems, notebook)."""
+        """The page's notebook executed top to bottom in a fresh kernel -> (its problems, the
+        executed notebook, the page's problems).
+
+        The notebook's cells are the page's blocks, in order, as published; each cell's output
+        is compared with the page's, and it may write nothing else (no stderr, no Out[]
+        value). So when it passes, the page's own run could add only the figures it draws,
+        compared here from the same run. When it fails, the page runner runs the page too,
+        for the diagnosis only it gives: page, snippet file and line, and a diff."""
         from pipeline.notebooks import execute
 
         with tempfile.TemporaryDirectory(prefix="notebook-") as work:
             try:
-                return execute(self.site, path, Path(work), threads=THREADS)
+                problems, nb = execute(self.site, path, Path(work), threads=THREADS)
             except PageError as e:
-                return [str(e)], None
+                return [str(e)], None, [str(e)]
+            if self.site.rel(path) not in self.pages_in_notebooks:
+                return problems, nb, None
+            if problems:
+                return problems, nb, self.page(path)
+            page = self.site.read(path)
+            drawn = {f.name: f.read_bytes() for f in Path(work).glob("*.svg")}
+            return problems, nb, page.problems + check_drawn(page, drawn)
+
+
+class Background:
+    """The strict build, then every selected page's visit in the browser (browser.visit_pages),
+    in one thread of their own from the start of the session."""
+
+    def __init__(self, site: Site, items):
+        self.tmp = tempfile.TemporaryDirectory(prefix="built-site-")
+        self.urls = [
+            i.callspec.params["url"]
+            for i in items
+            if i.originalname == "test_page_in_a_browser" and hasattr(i, "callspec")
+        ]
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.build = self.pool.submit(self._build, site, Path(self.tmp.name))
+        self.visits = self.pool.submit(self._visit, site) if self.urls else None
+
+    def _build(self, site: Site, tmp: Path):
+        site_dir = tmp / "site"
+        start = time.perf_counter()
+        proc = build(site.root, site_dir)
+        proc.seconds = time.perf_counter() - start
+        return proc, site_dir
+
+    def _visit(self, site: Site) -> dict[str, list[str]]:
+        from urllib.parse import urlsplit
+
+        from browser import visit_pages
+
+        proc, site_dir = self.build.result()
+        if proc.returncode != 0:
+            return {url: ["the build failed; see test_strict_build_passes"] for url in self.urls}
+        return visit_pages(site_dir, urlsplit(site.config["site_url"]).path or "/", self.urls)
 
 
 _runs: Runs | None = None
+_background: Background | None = None
+
+
+def _order(item) -> int:
+    """Tests that need neither a run nor the browser first, then those that need the runs,
+    the browser's last: each waits for its background work as late as it can."""
+    if item.path.name == "test_browser.py":
+        return 2
+    return 1 if set(getattr(item, "fixturenames", ())) & {"page_runs", "standalone_runs", "notebook_runs"} else 0
+
+
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=_order)  # stable: file and test order kept within each group
 
 
 def pytest_collection_finish(session):
-    global _runs
+    global _runs, _background
     if any(getattr(i, "originalname", "") in RUNS for i in session.items):
         _runs = Runs(Site(), session.items)
+    if any("built_site" in getattr(i, "fixturenames", ()) for i in session.items):
+        _background = Background(Site(), session.items)
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if _runs is not None:
-        _runs.pool.shutdown(wait=True, cancel_futures=True)
+    for work in (_runs, _background):
+        if work is not None:
+            work.pool.shutdown(wait=True, cancel_futures=True)
+    if _background is not None:
+        _background.tmp.cleanup()
     _record_provenance(session, exitstatus)
 
 
@@ -140,13 +212,17 @@ def notebook_runs() -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="session")
-def built_site(site, tmp_path_factory):
-    """The site built once with `mkdocs build --strict` into a temp directory."""
-    site_dir = tmp_path_factory.mktemp("site")
-    start = time.perf_counter()
-    proc = build(site.root, site_dir)
-    proc.seconds = time.perf_counter() - start
-    return proc, site_dir
+def built_site():
+    """The site built once with `mkdocs build --strict` into a temp directory (in the
+    background from the start of the session): (the process, the site folder)."""
+    assert _background is not None
+    return _background.build.result()
+
+
+@pytest.fixture(scope="session")
+def page_visits(built_site) -> dict[str, list[str]]:
+    """Each selected page's visit in the browser: url -> problems (browser.check_page)."""
+    return _background.visits.result() if _background.visits else {}
 
 
 # -- provenance: what a full, passing run verified --------------------------------------------
