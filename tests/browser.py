@@ -232,6 +232,11 @@ async def check_page(browser, base_url: str, url: str, site_dir, clipboard: asyn
         await page.wait_for_timeout(500)  # Material fades the dialog in (0.25 s): measure it settled
         problems += [f"axe, dark, search open: {v}" for v in await visit.axe(inject=False, within=".md-header")]
         await page.keyboard.press("Escape")
+        # ... and the toggle back to light.
+        await page.locator("form[data-md-component=palette] label:visible").first.click()
+        scheme = await page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        if scheme != "default":
+            problems.append(f"the palette toggle, pressed again, left the scheme at {scheme!r}")
         if not url.startswith(("notebooks/", "no-such-page")):
             want = [text for _, text in html_blocks((site_dir / url).read_text(encoding="utf-8"))]
             async with clipboard:
@@ -255,21 +260,47 @@ async def check_page(browser, base_url: str, url: str, site_dir, clipboard: asyn
     return problems
 
 
-def visit_pages(site_dir: Path, prefix: str, urls: list[str]) -> dict[str, list[str]]:
-    """Every page's visit (check_page), side by side: url -> problems."""
+async def check_search(browser, base_url: str, query: str) -> tuple[list[str], list[str]]:
+    """Search from the home page: -> (the results' links, axe's violations with them shown)."""
+    visit = await Visit(base_url, "").open(browser)
+    try:
+        page = visit.page
+        await page.keyboard.press("/")
+        await page.keyboard.type(query)
+        await page.wait_for_selector(".md-search-result__item", state="attached", timeout=10_000)
+        hrefs = await page.eval_on_selector_all(
+            ".md-search-result__item a", "els => els.map(e => e.getAttribute('href'))"
+        )
+        return hrefs, await visit.axe()
+    finally:
+        await visit.close()
 
-    async def all_pages(browser):
+
+def visit_pages(site_dir: Path, prefix: str, urls: list[str], queries: list[str]) -> dict:
+    """Every page's visit (check_page) and every search (check_search), side by side:
+    {"pages": {url: problems}, "search": {query: (links, violations)}}."""
+
+    async def all_of_it(browser):
         gate = asyncio.Semaphore(SIDE_BY_SIDE)
         clipboard = asyncio.Lock()
 
-        async def one(url):
+        async def page(url):
             async with gate:
                 try:
                     return url, await check_page(browser, base_url, url, site_dir, clipboard)
                 except Exception as e:  # one page's crash must not hide the others' results
                     return url, [f"the visit failed: {type(e).__name__}: {e}"]
 
-        return dict(await asyncio.gather(*(one(u) for u in urls)))
+        async def search(query):
+            async with gate:
+                try:
+                    return query, await check_search(browser, base_url, query)
+                except Exception as e:
+                    return query, ([], [f"the search failed: {type(e).__name__}: {e}"])
+
+        pages = asyncio.gather(*(page(u) for u in urls))
+        searches = asyncio.gather(*(search(q) for q in queries))
+        return {"pages": dict(await pages), "search": dict(await searches)}
 
     with serve(site_dir, prefix) as base_url:
-        return in_browser(all_pages)
+        return in_browser(all_of_it)

@@ -138,9 +138,14 @@ class Background:
             for i in items
             if i.originalname == "test_page_in_a_browser" and hasattr(i, "callspec")
         ]
+        self.queries = [
+            i.callspec.params["query"]
+            for i in items
+            if i.originalname == "test_search_finds" and hasattr(i, "callspec")
+        ]
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.build = self.pool.submit(self._build, site, Path(self.tmp.name))
-        self.visits = self.pool.submit(self._visit, site) if self.urls else None
+        self.visits = self.pool.submit(self._visit, site) if self.urls or self.queries else None
 
     def _build(self, site: Site, tmp: Path):
         site_dir = tmp / "site"
@@ -149,15 +154,16 @@ class Background:
         proc.seconds = time.perf_counter() - start
         return proc, site_dir
 
-    def _visit(self, site: Site) -> dict[str, list[str]]:
+    def _visit(self, site: Site) -> dict:
         from urllib.parse import urlsplit
 
         from browser import visit_pages
 
         proc, site_dir = self.build.result()
         if proc.returncode != 0:
-            return {url: ["the build failed; see test_strict_build_passes"] for url in self.urls}
-        return visit_pages(site_dir, urlsplit(site.config["site_url"]).path or "/", self.urls)
+            failed = ["the build failed; see test_strict_build_passes"]
+            return {"pages": {u: failed for u in self.urls}, "search": {q: ([], failed) for q in self.queries}}
+        return visit_pages(site_dir, urlsplit(site.config["site_url"]).path or "/", self.urls, self.queries)
 
 
 _runs: Runs | None = None
@@ -220,9 +226,10 @@ def built_site():
 
 
 @pytest.fixture(scope="session")
-def page_visits(built_site) -> dict[str, list[str]]:
-    """Each selected page's visit in the browser: url -> problems (browser.check_page)."""
-    return _background.visits.result() if _background.visits else {}
+def browser_visits(built_site) -> dict:
+    """What the browser found (browser.visit_pages): {"pages": {url: problems},
+    "search": {query: (links, axe violations)}}."""
+    return _background.visits.result() if _background.visits else {"pages": {}, "search": {}}
 
 
 # -- provenance: what a full, passing run verified --------------------------------------------

@@ -9,8 +9,6 @@ each page's test then reports what its visit found.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 from browser import BUDGET_KIB, Visit, in_browser, serve
 
@@ -22,64 +20,26 @@ PAGES = [SITE.url_of(p) for p in SITE.pages()] + [SITE.url_of(p.with_suffix(".md
 PAGES.append("no-such-page/")  # the 404 page, as a host serves it
 
 
-@pytest.fixture(scope="module")
-def base_url(built_site):
-    proc, site_dir = built_site
-    assert proc.returncode == 0, "the build failed; see test_strict_build_passes"
-    with serve(site_dir, urlsplit(SITE.config["site_url"]).path or "/") as url:
-        yield url
-
-
 @pytest.mark.parametrize("url", PAGES)
-def test_page_in_a_browser(url, page_visits):  # page_visits: see conftest.Background
+def test_page_in_a_browser(url, browser_visits):
     """One visit per page checks what a reader meets: no console error, no failed request,
     nothing from another host; the load transfers at most BUDGET_KIB (uncompressed: every
     response, the search worker's included); axe-core finds no violation in the light
     palette, nor after the toggle switches to the dark one, nor with search open; each copy
     button copies exactly its block (which the HTML guard compares with what the tests
-    ran); at a phone's 390 px nothing scrolls sideways."""
-    problems = page_visits[url]
+    ran); the toggle, pressed again, is back to light; at a phone's 390 px nothing scrolls
+    sideways."""
+    problems = browser_visits["pages"][url]
     assert not problems, f"{url}:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("query, expected", [("squeeze", "tensor-operations/"), ("DataLoader", "data-loading/")])
-def test_search_finds(query, expected, base_url):
+def test_search_finds(query, expected, browser_visits):
     """Search works offline (its worker and index load when the reader reaches for it), and
-    with its dialog open the page has no axe violation."""
-
-    async def search(browser):
-        visit = await Visit(base_url, "").open(browser)
-        try:
-            page = visit.page
-            await page.keyboard.press("/")
-            await page.keyboard.type(query)
-            await page.wait_for_selector(".md-search-result__item", state="attached", timeout=10_000)
-            hrefs = await page.eval_on_selector_all(
-                ".md-search-result__item a", "els => els.map(e => e.getAttribute('href'))"
-            )
-            return hrefs, await visit.axe()
-        finally:
-            await visit.close()
-
-    hrefs, violations = in_browser(search)
+    with its dialog and results shown the page has no axe violation."""
+    hrefs, violations = browser_visits["search"][query]
     assert any(expected in h for h in hrefs), f"search for {query!r} found {hrefs[:8]}"
     assert not violations, "with search open:\n" + "\n".join(violations)
-
-
-def test_palette_toggle_switches(base_url):
-    async def toggle(browser):
-        visit = await Visit(base_url, "").open(browser, scheme="light")
-        try:
-            page = visit.page
-            seen = [await page.evaluate("document.body.getAttribute('data-md-color-scheme')")]
-            for _ in range(2):
-                await page.locator("form[data-md-component=palette] label:visible").first.click()
-                seen.append(await page.evaluate("document.body.getAttribute('data-md-color-scheme')"))
-            return seen
-        finally:
-            await visit.close()
-
-    assert in_browser(toggle) == ["default", "slate", "default"]
 
 
 def test_budget_counts_everything_a_page_loads(tmp_path):
