@@ -19,7 +19,6 @@ from pathlib import Path
 
 from pipeline import html_blocks
 
-AXE_JS = None  # path of axe.min.js (axe-core), found on first use
 BUDGET_KIB = 400  # what one page load may transfer, uncompressed (issue 6)
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -61,8 +60,12 @@ def weigh(responses) -> dict[str, int]:
     return out
 
 
+@functools.cache
 def axe_source() -> str:
-    """axe-core's script, as shipped inside the axe-playwright-python package."""
+    """axe-core's script: $AXE_JS if set (e.g. a newer axe.min.js from npm's axe-core), else
+    the one shipped inside the axe-playwright-python package (4.12.1)."""
+    if os.environ.get("AXE_JS"):
+        return Path(os.environ["AXE_JS"]).read_text(encoding="utf-8")
     import axe_playwright_python
 
     return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
