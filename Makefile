@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup serve test figures notebooks clean
+.PHONY: setup serve test figures notebooks report clean
 
 setup: $(VENV)/.installed
 
@@ -36,6 +36,11 @@ figures: setup
 
 notebooks: setup
 	$(BIN)/python -m pipeline notebooks
+
+# The speed report: bytes per page, Lighthouse (from npm; needs Node.js), the suite's wall
+# time against its floor. Not a test: it prints a table and exits 1 if a target is missed.
+report: setup
+	$(BIN)/python tests/report.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .ruff_cache

@@ -214,9 +214,11 @@ class Site:
     def page_runs_script(self, snippet: Path) -> str | None:
         """The page whose run already is `python <snippet>`, if there is one: a page that runs
         only Python blocks which, in page order, are the snippet file's lines, all of them, in
-        file order, unchanged (not dedented). Its run executes the same statements in the
-        same order in one fresh `__main__`, warnings as errors: running the file standalone
-        too would check nothing more. -> the page's path relative to the root, or None."""
+        file order, unchanged (not dedented); or a page that writes all of them, so, into a
+        file (<!--file:NAME.py-->) and then runs `python NAME.py` in a shell block whose
+        output it shows. Its run executes the same statements in the same order in one
+        fresh process, warnings as errors: running the file standalone too would check
+        nothing more. -> the page's path relative to the root, or None."""
         page_path = self.docs_dir / snippet.relative_to(self.root / "snippets").with_suffix(".md")
         if not page_path.exists():
             return None
@@ -225,7 +227,7 @@ class Site:
         except PageError:
             return None
         runs = page.runs
-        if not runs or any(b.syntax != "python" or b.file for b in runs):
+        if not runs:
             return None
         pre = self.preprocessor()
         rel = self.rel(snippet)
@@ -234,10 +236,25 @@ class Site:
             for n, line in enumerate(snippet.read_text(encoding="utf-8").split("\n"), start=1)
             if line.strip() and not pre.match_section(line)
         ]
-        on_page = [
-            (file, n, line) for b in runs for (file, n), line in zip(b.origins, b.code.split("\n")) if line.strip()
-        ]
-        return page.path if in_file == on_page else None
+
+        def lines(blocks: list[Block]) -> list[tuple[str, int, str]]:
+            return [
+                (file, n, line)
+                for b in blocks
+                for (file, n), line in zip(b.origins, b.code.split("\n"))
+                if line.strip()
+            ]
+
+        if all(b.syntax == "python" and not b.file for b in runs):
+            return page.path if lines(runs) == in_file else None
+        # Or: the page writes the whole file (<!--file:NAME.py-->) and a later shell block
+        # runs it as a script, `python NAME.py`, showing what it prints.
+        for i, b in enumerate(runs):
+            if b.file and lines([b]) == in_file:
+                command = re.compile(rf"(^|[\s;&|])python3?(\s+-\S+)*\s+{re.escape(b.file)}(\s|$)", re.M)
+                if any(s.syntax in SHELL and s.checked and command.search(s.code) for s in runs[i + 1 :]):
+                    return page.path
+        return None
 
     def url_of(self, page: Path) -> str:
         """The built HTML file of a page (use_directory_urls, MkDocs' default)."""

@@ -335,7 +335,15 @@ def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS) -> tu
         if c.cell_type == "code"
     }
     nb.cells.insert(0, new_code_cell(PREAMBLE, id="preamble"))
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
+    # Warnings are errors in the kernel (PREAMBLE) and in every process it starts (a shell
+    # cell's python, DataLoader workers, torchrun), as in the page runner; ipykernel's own
+    # shutdown warns (PendingDeprecationWarning), which is not the page's.
+    env = dict(
+        os.environ,
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONWARNINGS="error,ignore::PendingDeprecationWarning:ipykernel.kernelbase",
+        **FIGURE_ENV,
+    )
     env.pop("MPLBACKEND", None)
     env["OMP_NUM_THREADS"] = str(threads)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])

@@ -356,3 +356,23 @@ def test_the_page_run_stands_in_for_the_script_only_when_it_runs_the_whole_file(
     }.items():
         site = sandbox(tmp_path / name, page)
         assert site.page_runs_script(site.root / "snippets" / "probe.py") is None, name
+
+
+def test_a_page_that_writes_the_whole_file_and_runs_it_stands_in_for_the_script(tmp_path):
+    """... also when the page writes every line to a file (<!--file:-->) and a later shell
+    block, whose output it shows, runs that file with python; not when nothing checks the
+    command's output, or the command runs another file."""
+    sections = ["add", "divide", "script", "warn"]
+    includes = "".join(f'--8<-- "snippets/probe.py:{s}"\n' for s in sections)
+    page = (
+        f"# Probe\n\n<!--file:probe_copy.py-->\n\n```python\n{includes}```\n\n"
+        "```bash\npython probe_copy.py\n```\n\n<!--pytest-codeblocks:expected-output-->\n\n```text\n2\n```\n"
+    )
+    site = sandbox(tmp_path / "runs", page)
+    assert site.page_runs_script(site.root / "snippets" / "probe.py") == "docs/probe.md"
+    for name, variant in {
+        "unchecked": page.split("\n<!--pytest-codeblocks")[0] + "\n",
+        "other file": page.replace("python probe_copy.py", "python other.py"),
+    }.items():
+        site = sandbox(tmp_path / name, variant)
+        assert site.page_runs_script(site.root / "snippets" / "probe.py") is None, name
