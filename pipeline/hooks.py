@@ -174,7 +174,17 @@ def on_page_content(html, page, config, files):
         for alt, rest in zip(alts, pieces[1:]):
             out += f'alt="{html_lib.escape(alt, quote=True)}"' + rest
         html = out
-    return plain_names(one_copy_icon(own_files(compact(html), page.url)))
+    return plain_names(one_copy_icon(own_files(compact(unsearched(html)), page.url)))
+
+
+UNSEARCHED = re.compile(r'<(span|div) class="(notice|jp-InputPrompt[^"]*|jp-OutputPrompt[^"]*)"')
+
+
+def unsearched(html: str) -> str:
+    """Keep a notebook's "In [3]:" prompts and its hidden "Copied!" notices out of the search
+    index (Material's search skips elements marked data-search-exclude): a search result
+    should show the code, not "In [22]: Copied!"."""
+    return UNSEARCHED.sub(r'<\1 data-search-exclude class="\2"', html)
 
 
 PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
@@ -216,6 +226,14 @@ def own_files(html: str, url: str) -> str:
         return f'<img {m["before"]}src="{name}"{size} loading="lazy" decoding="async"{m["after"]}>'
 
     return DATA_IMG.sub(to_file, html)
+
+
+def on_post_page(output, page, config):
+    """The search index is made by now (Material's search reads each page in
+    on_page_context): the exclusion marks have done their work and need not be sent."""
+    if page.file.src_uri.endswith(".ipynb"):
+        return output.replace(" data-search-exclude ", " ")
+    return output
 
 
 def on_post_build(config):
