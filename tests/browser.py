@@ -36,8 +36,8 @@ def chromium() -> str | None:
 
 PHONE = {"width": 390, "height": 844}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking"]
-# Pages visited at once: a visit mostly waits (load, fades, clipboard), so more than cores.
-SIDE_BY_SIDE = 2 * max(1, os.cpu_count() or 1)
+# Pages visited at once: one per core (4 on 2 cores cost 10% more CPU for no less time).
+SIDE_BY_SIDE = max(1, os.cpu_count() or 1)
 
 
 def require_chromium() -> str:
