@@ -18,6 +18,7 @@ palettes, with search open) run on the pruned site.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -30,6 +31,7 @@ CLASS_ATTR = re.compile(r'class="([^"]*)"')
 STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.S)
 STYLE_ATTR = re.compile(r'style="([^"]*)"')
 SCRIPT = re.compile(r"<script[^>]*>(.*?)</script>", re.S)
+HASHED = re.compile(r"(?P<stem>.+)\.[0-9a-f]{8}(?P<ext>\.min\.css)")
 
 
 def classes_in(html: str) -> set[str]:
@@ -176,8 +178,27 @@ def prune_site(site_dir: Path) -> dict[str, tuple[int, int]]:
     # The theme's stylesheets: every page's classes, and what any script mentions.
     known = set().union(*page_known.values()) if page_known else set(script_words)
     read = page_read | set(CUSTOM.findall(scripts))
+    renamed: dict[str, str] = {}
     for sheet, before, after in zip(sheets, texts, prune(texts, known, read)):
-        if after != before:
-            sheet.write_text(after, encoding="utf-8")
-            changed[str(sheet.relative_to(site_dir))] = (len(before.encode()), len(after.encode()))
+        if after == before:
+            continue
+        # Material names a stylesheet by a hash of its content: a pruned one gets its own,
+        # so that a cache never pairs a page with a sheet pruned for another build. Its
+        # source map described the unpruned sheet: it goes.
+        m = HASHED.fullmatch(sheet.name)
+        digest = hashlib.sha256(after.encode()).hexdigest()[:8]
+        target = sheet.with_name(f"{m['stem']}.{digest}{m['ext']}") if m else sheet
+        target.write_text(after, encoding="utf-8")
+        if target != sheet:
+            sheet.unlink()
+            sheet.with_name(sheet.name + ".map").unlink(missing_ok=True)
+            renamed[f"stylesheets/{sheet.name}"] = f"stylesheets/{target.name}"
+        changed[str(target.relative_to(site_dir))] = (len(before.encode()), len(after.encode()))
+    for path in site_dir.rglob("*.html") if renamed else ():
+        html = path.read_text(encoding="utf-8")
+        linked = html
+        for old, new in renamed.items():
+            linked = linked.replace(old, new)
+        if linked != html:
+            path.write_text(linked, encoding="utf-8")
     return changed
