@@ -1,12 +1,13 @@
 # Two commands do everything on a fresh machine; each sets itself up first.
 #   make serve   the site at http://127.0.0.1:8000/tutorial/, rebuilt as you edit
 #   make test    every test: each page's code run as published, outputs compared, strict build
+#   make test-portable   each page's code again under two other CPU kernel settings (CI runs it too)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup serve test figures notebooks report clean
+.PHONY: setup serve test test-portable figures notebooks report clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +29,22 @@ serve: setup
 
 test: setup
 	PYTHONDONTWRITEBYTECODE=1 TUTORIAL_PROVENANCE=.verified.json $(BIN)/python -m pytest
+
+# Every page's code again (no browser, no build), first with torch, oneDNN and MKL held to
+# AVX2 code, then to the baseline code every x86-64 CPU runs: each setting changes the last
+# bits of float sums, as another CPU does, so no output on the site may rely on the CPU
+# that recorded it (docs/digits.md, "Same seed, other machines"). x86-64 only.
+PORTABLE_TESTS := tests/test_pages.py tests/test_snippets.py tests/test_figures.py \
+	-k "runs_as_shown or runs_standalone or matches_its_script"
+test-portable: setup
+	@if [ "$$(uname -m)" != x86_64 ]; then echo "test-portable: x86-64 only (this is $$(uname -m))"; exit 0; fi; \
+	set -e; \
+	echo "== AVX2 kernels =="; \
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
+	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS); \
+	echo "== baseline x86-64 kernels =="; \
+	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
+	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS)
 
 # Maintainers: redraw docs/figures/*.svg from their code; regenerate notebooks/*.ipynb
 # from the pages. The tests fail, naming these commands, when either is stale.

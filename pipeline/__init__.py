@@ -8,14 +8,10 @@ Python process per page (pipeline/runner.py), with warnings as errors, in a temp
 Every code line keeps its origin (snippet file and line, and the page line of the include),
 so a failure names the page, the snippet file and the line.
 
-Output blocks on a page come in two kinds, both checked:
-
-* ``<!--pytest-codeblocks:expected-output-->`` before a fence: the block above must print
-  exactly this (trailing spaces and trailing blank lines aside); a mismatch shows a diff.
-* ``<!--output:machine`` + one regular expression per line + ``-->`` before a fence: output
-  that depends on the machine (a version, a device name, a timing). The fence shows one
-  real run; the test checks that each printed line, and each shown line, matches the
-  claim its pattern makes.
+Every output block on a page is checked, by the mode its marker sets (pipeline/checks.py):
+exact (``<!--pytest-codeblocks:expected-output-->``, the default), numbers, claims or a
+recorded run (``<!--output:numbers|claims|run ...-->``). One comparator serves the page
+runner, the notebook run and the figure checks.
 
 Code that must run as a file of its own (several processes, DataLoader workers on a
 platform that spawns them) is shown as a Python block with ``<!--file:NAME.py-->`` before
@@ -27,7 +23,6 @@ A shell block runs only when the page shows its output; then it is checked like 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import io
 import json
 import os
@@ -43,6 +38,9 @@ from mkdocs.config import load_config
 from pymdownx.snippets import SnippetMissingError
 from pytest_codeblocks import extract_from_buffer
 
+from pipeline import checks
+from pipeline.checks import EXACT, Check, norm
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = Path(__file__).with_name("runner.py")
 FIGURES = "figures"  # docs/figures/: every picture on the site, drawn by code
@@ -56,7 +54,7 @@ IMAGE = re.compile(
 
 EXPECTED_OUTPUT = "expected-output"
 FILE_MARKER = re.compile(r"<!--\s*file:\s*(?P<name>[\w.-]+)\s*-->")
-MACHINE_OUTPUT = re.compile(r"<!--\s*output:machine\s*\n(?P<patterns>.*?)\n?\s*-->\s*$", re.S)
+OUTPUT_MARKER_START = re.compile(r"^\s*<!--\s*output:")
 CODEBLOCKS_MARKER = re.compile(r"<!--[-\s]*pytest-codeblocks:(?P<keyword>.*?)[-\s]*-->")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 # Languages a reader would take for Python. Only a bare ```python fence is executed.
@@ -84,16 +82,12 @@ class Block:
     code: str
     origins: list[tuple[str, int]]  # per code line: (file, line), a snippet or the page
     page_lines: list[int]  # per code line: the page line that produced it
-    expected: str | None = None  # exact output the page shows
-    expected_line: int | None = None
-    patterns: list[str] | None = None  # machine-dependent output: one regex per line
-    shown: str | None = None  # the one real run shown for a machine-dependent output
-    shown_line: int | None = None
+    check: Check | None = None  # how the output block under it is compared (pipeline.checks)
     file: str | None = None  # <!--file:NAME-->: written to NAME, run by a later shell block
 
     @property
     def checked(self) -> bool:
-        return self.expected is not None or self.patterns is not None
+        return self.check is not None
 
     @property
     def where(self) -> str:
@@ -132,6 +126,18 @@ class Image:
     @property
     def script(self) -> Path:
         return self.path.with_suffix(".py")
+
+    @property
+    def atol(self) -> float:
+        """How far a coordinate may move, in SVG units: checks.SVG_ATOL, or the page's own
+        { data-atol="N" } for a plot whose data sits where float rounding jitters."""
+        m = re.search(r"""(?:^|\s)data-atol=(["']?)(?P<n>\d+(?:\.\d+)?)\1(?:\s|$)""", self.attrs)
+        return float(m["n"]) if m else checks.SVG_ATOL
+
+    @property
+    def recorded(self) -> bool:
+        """{ .recorded }: drawn from the page's recorded run (an <!--output:run--> block)."""
+        return ".recorded" in self.attrs.split()
 
     @property
     def measured(self) -> bool:
@@ -211,15 +217,22 @@ class Site:
     def snippet_files(self) -> list[Path]:
         return sorted((self.root / "snippets").rglob("*.py"))
 
+    def page_of_snippet(self, snippet: Path) -> Path:
+        """Mirror names: snippets/<topic>.py is docs/<topic>.md's code; a file that page saves
+        and runs as a script of its own (<!--file:NAME.py-->) is snippets/<topic>/NAME.py."""
+        rel = snippet.resolve().relative_to(self.root / "snippets")
+        return self.docs_dir / (rel.parent if rel.parent.name else rel).with_suffix(".md")
+
     def page_runs_script(self, snippet: Path) -> str | None:
         """The page whose run already is `python <snippet>`, if there is one: a page that runs
-        only Python blocks which, in page order, are the snippet file's lines, all of them, in
-        file order, unchanged (not dedented); or a page that writes all of them, so, into a
+        Python blocks which, in page order, are the snippet file's lines, all of them, in
+        file order, unchanged (not dedented), besides blocks that save other files and shell
+        blocks; or a page that writes all of them, so, into a
         file (<!--file:NAME.py-->) and then runs `python NAME.py` in a shell block whose
         output it shows. Its run executes the same statements in the same order in one
         fresh process, warnings as errors: running the file standalone too would check
         nothing more. -> the page's path relative to the root, or None."""
-        page_path = self.docs_dir / snippet.relative_to(self.root / "snippets").with_suffix(".md")
+        page_path = self.page_of_snippet(snippet)
         if not page_path.exists():
             return None
         try:
@@ -245,8 +258,13 @@ class Site:
                 if line.strip()
             ]
 
-        if all(b.syntax == "python" and not b.file for b in runs):
-            return page.path if lines(runs) == in_file else None
+        # The page's own Python blocks are the file; blocks that save another file and the
+        # shell blocks that run it leave the page's namespace as it was.
+        python = [b for b in runs if b.syntax == "python" and not b.file]
+        others = [b for b in runs if b.syntax in SHELL or b.file]
+        saves_others = all(b.syntax in SHELL or all(f != rel for f, _ in b.origins) for b in others)
+        if python and len(python) + len(others) == len(runs) and lines(python) == in_file and saves_others:
+            return page.path
         # Or: the page writes the whole file (<!--file:NAME.py-->) and a later shell block
         # runs it as a script, `python NAME.py`, showing what it prints.
         for i, b in enumerate(runs):
@@ -336,7 +354,7 @@ class Site:
                 problems.append(
                     f"{name}:{page_lines[i]}: <!--pytest-codeblocks:{m.group('keyword')}--> is not"
                     " used here: every Python block runs; show its output with"
-                    " <!--pytest-codeblocks:expected-output--> or <!--output:machine ...-->"
+                    " <!--pytest-codeblocks:expected-output--> or an <!--output:...--> mode"
                 )
         try:
             extracted = extract_from_buffer(io.StringIO("\n".join(lines) + "\n"))
@@ -344,6 +362,7 @@ class Site:
             raise PageError(f"{name}: {e}") from None
 
         blocks: list[Block] = []
+        markers_used: set[int] = set()
         for cb in extracted:
             first = cb.lineno  # 0-based index of the first code line in `lines`
             n = cb.code.count("\n")
@@ -356,22 +375,30 @@ class Site:
                 page_lines=page_lines[first : first + n],
             )
             if cb.expected_output is not None:
-                block.expected = cb.expected_output
-                block.expected_line = self._next_fence(lines, page_lines, first + n + 1)
+                block.check = Check(EXACT, cb.expected_output, self._next_fence(lines, page_lines, first + n + 1))
             if cb.syntax == "python":
                 block.file = self._file_marker(lines, cb.lineno - 1)
-            machine = None if cb.syntax == "python" else self._machine_marker(lines, cb.lineno - 1)
-            if machine is not None:
+            marker = None if cb.syntax == "python" else self._output_marker(lines, cb.lineno - 1)
+            if marker is not None:
                 # An output fence for the Python or shell block before it.
+                comment, at = marker
+                markers_used.add(at)
                 owner = next((b for b in reversed(blocks) if b.syntax == "python" or b.syntax in SHELL), None)
-                if owner is None or owner.expected is not None or owner.patterns is not None:
-                    problems.append(f"{block.where}: <!--output:machine--> with no Python block of its own above it")
+                if owner is None or owner.check is not None:
+                    problems.append(f"{block.where}: an <!--output:...--> block with no code block of its own above it")
                     continue
-                owner.patterns = machine
-                owner.shown = cb.code
-                owner.shown_line = block.line
+                try:
+                    owner.check = checks.parse(comment, cb.code, block.line)
+                except checks.MarkerError as e:
+                    problems.append(f"{name}:{page_lines[at]}: {e}")
                 continue
             blocks.append(block)
+        for i, line in enumerate(lines):
+            if OUTPUT_MARKER_START.match(line) and i not in markers_used:
+                problems.append(
+                    f"{name}:{page_lines[i]}: an <!--output:...--> marker checks the output fence right under it"
+                    " (```text); there is none here"
+                )
 
         for b in blocks:
             syntax = b.syntax.strip()
@@ -392,7 +419,7 @@ class Site:
             elif lang in ("", "text", "txt", "output"):
                 problems.append(
                     f"{b.where}: a {'```' + syntax if syntax else 'fence with no language'} block that no test checks:"
-                    " put <!--pytest-codeblocks:expected-output--> or <!--output:machine ...--> before an output,"
+                    " put <!--pytest-codeblocks:expected-output--> or an <!--output:...--> marker before an output,"
                     " or give code its language"
                 )
         for i, b in enumerate(blocks):
@@ -438,8 +465,8 @@ class Site:
         return m.group("name") if m else None
 
     @staticmethod
-    def _machine_marker(lines, fence_index):
-        """The patterns of an <!--output:machine ...--> comment right above a fence."""
+    def _output_marker(lines, fence_index):
+        """(the comment, its first line's index) of an <!--output:...--> comment right above a fence."""
         i = fence_index - 1
         while i >= 0 and not lines[i].strip():
             i -= 1
@@ -448,20 +475,23 @@ class Site:
         j = i
         while j >= 0 and "<!--" not in lines[j]:
             j -= 1
-        if j < 0:
+        if j < 0 or not OUTPUT_MARKER_START.match(lines[j]):
             return None
-        m = MACHINE_OUTPUT.fullmatch("\n".join(s.strip() for s in lines[j : i + 1]))
-        if not m:
-            return None
-        return [p for p in m.group("patterns").split("\n") if p.strip()]
+        return "\n".join(s.strip() for s in lines[j : i + 1]), j
 
     # -- running a page -------------------------------------------------------------
     def run(
-        self, page: Page, workdir: Path | None = None, threads: int = THREADS, drawn: dict | None = None
+        self,
+        page: Page,
+        workdir: Path | None = None,
+        threads: int = THREADS,
+        drawn: dict | None = None,
+        printed: list | None = None,
     ) -> list[str]:
         """Run a page's Python blocks in one fresh process; return what is wrong.
 
-        `drawn`, if given, receives the SVG files the run wrote ({name: bytes}).
+        `drawn`, if given, receives the SVG files the run wrote ({name: bytes}); `printed`,
+        what each block printed, in order (for `reproduced`).
 
         `threads` sets torch's CPU threads (OMP_NUM_THREADS); see THREADS.
         """
@@ -503,6 +533,8 @@ class Site:
             results = json.loads((tmp / "result.json").read_text(encoding="utf-8"))
             if drawn is not None:
                 drawn.update({f.name: f.read_bytes() for f in work.glob("*.svg")})
+            if printed is not None:
+                printed.extend(r["stdout"] if not r["error"] else None for r in results)
         return check_results(blocks, results)
 
 
@@ -511,8 +543,15 @@ def mask_numbers(svg: bytes) -> str:
     return re.sub(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", "#", svg.decode("utf-8"))
 
 
-def check_drawn(page: Page, drawn: dict[str, bytes]) -> list[str]:
-    """The figures a page's code draws must be the committed ones it shows."""
+def check_drawn(page: Page, drawn: dict[str, bytes], reproduced: bool = True) -> list[str]:
+    """The figures a page's code draws must be the committed ones it shows.
+
+    A plot is compared with the committed SVG by structure and text exactly and every number
+    within checks.SVG_ATOL (a last-bit difference passes, a changed curve fails); a
+    ``{ .measured }`` one (timings) with its numbers masked. A ``{ .recorded }`` one is drawn
+    from the page's recorded run: it is compared so only where that run reproduced verbatim
+    (`reproduced`: this machine computes what the recording machine did); elsewhere it must
+    be drawn, as a well-formed SVG, and is checked like the run's output, by its assertions."""
     problems = []
     for image in page.drawn:
         name = image.path.name
@@ -526,24 +565,41 @@ def check_drawn(page: Page, drawn: dict[str, bytes]) -> list[str]:
             problems.append(f"{page.path}:{image.line}: {image.src} is not committed; run `make figures`")
             continue
         committed = image.path.read_bytes()
-        same = mask_numbers(committed) == mask_numbers(drawn[name]) if image.measured else committed == drawn[name]
-        if not same:
+        if image.measured:
+            why = None if mask_numbers(committed) == mask_numbers(drawn[name]) else "(numbers masked) it differs"
+        elif image.recorded and not reproduced:
+            why = _not_svg(drawn[name])
+        else:
+            why = checks.compare_svg(committed, drawn[name], image.atol)
+        if why:
             problems.append(
-                f"{page.path}:{image.line}: {image.src} differs from what the page's code draws now"
-                f"{' (numbers masked)' if image.measured else ''}; run `make figures` and look at the result"
+                f"{page.path}:{image.line}: {image.src} differs from what the page's code draws now: {why};"
+                " run `make figures` and look at the result"
             )
     return problems
 
 
-def _norm(text: str) -> list[str]:
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
+def _not_svg(data: bytes) -> str | None:
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as e:
+        return f"it is not well-formed SVG ({e})"
+    return None if root.tag.endswith("svg") else f"its root element is <{root.tag}>, not <svg>"
+
+
+def reproduced(blocks: list[Block], printed: list[str | None]) -> bool:
+    """Did every recorded run among `blocks` print exactly what the page shows?"""
+    return all(
+        out is not None and b.check.verbatim(out)
+        for b, out in zip(blocks, printed)
+        if b.check is not None and b.check.mode == checks.RUN
+    ) and len(printed) >= len(blocks)
 
 
 def check_results(blocks: list[Block], results: list[dict]) -> list[str]:
-    """Compare what each block printed with what its page shows."""
+    """Compare what each block printed with what its page shows (pipeline.checks)."""
     problems = []
     for block, result in zip(blocks, results):
         if result["error"]:
@@ -562,46 +618,15 @@ def check_results(blocks: list[Block], results: list[dict]) -> list[str]:
                 f"{block.where}: the block wrote to stderr, which the page does not show"
                 f" ({block.source}):\n{result['stderr']}"
             )
-        printed = _norm(result["stdout"])
-        if block.expected is not None:
-            shown = _norm(block.expected)
-            if printed != shown:
-                diff = "\n".join(
-                    difflib.unified_diff(
-                        shown,
-                        printed,
-                        f"page shows ({block.page}:{block.expected_line})",
-                        f"code prints ({block.source})",
-                        lineterm="",
-                    )
-                )
-                problems.append(f"{block.where}: output differs from the page\n{diff}")
-        elif block.patterns is not None:
-            problems.extend(check_claims(block.where, block.patterns, block.shown or "", printed))
-        elif printed:
+        if block.check is not None:
+            problems += [str(p) for p in block.check.compare(result["stdout"], block.where, block.source)]
+        elif printed := norm(result["stdout"]):
             problems.append(
                 f"{block.where}: the block prints {len(printed)} line(s) that the page does not show"
                 f" ({block.source}):\n" + "\n".join(printed[:10])
             )
-    if len(results) < len(blocks) and not any("raised" in p for p in problems):
+    if len(results) < len(blocks) and not any(r["error"] for r in results):
         problems.append(f"{blocks[len(results)].where}: never ran (the runner stopped early)")
-    return problems
-
-
-def check_claims(where: str, pats: list[str], shown_text: str, printed: list[str]) -> list[str]:
-    """Each shown line and each printed line must match its line's pattern."""
-    shown = _norm(shown_text)
-    problems = []
-    for label, lines in (("shown on the page", shown), ("printed", printed)):
-        if len(lines) != len(pats):
-            problems.append(
-                f"{where}: {len(pats)} pattern(s) in <!--output:machine--> but {len(lines)} line(s) {label}:\n"
-                + "\n".join(lines)
-            )
-            continue
-        for pat, line in zip(pats, lines):
-            if not re.fullmatch(pat, line):
-                problems.append(f"{where}: line {line!r} {label} does not match the claim /{pat}/")
     return problems
 
 
@@ -659,10 +684,10 @@ def check_html(site: Site, site_dir: Path, pages: dict[str, Page], only: str | N
 def check_html_file(html_file: Path, who: str, page: Page | None) -> list[str]:
     """Compare one built HTML file's code and output blocks with what the tests ran and checked."""
     blocks = html_blocks(html_file.read_text(encoding="utf-8"))
-    python = [_norm(text) for lang, text in blocks if lang.lower() in PYTHON_LIKE]
-    text = [_norm(text) for lang, text in blocks if lang.lower() in ("text", "txt", "output", "")]
-    ran = [_norm(b.code) for b in page.python] if page else []
-    checked = [_norm(o) for b in (page.runs if page else []) for o in (b.expected, b.shown) if o is not None]
+    python = [norm(text) for lang, text in blocks if lang.lower() in PYTHON_LIKE]
+    text = [norm(text) for lang, text in blocks if lang.lower() in ("text", "txt", "output", "")]
+    ran = [norm(b.code) for b in page.python] if page else []
+    checked = [norm(b.check.shown) for b in (page.runs if page else []) if b.check is not None]
     problems = []
     for kind, shown, handled, verb, participle in (
         ("Python", python, ran, "ran", "run"),

@@ -27,7 +27,8 @@ from urllib.parse import urljoin
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from pipeline import FENCE, FIGURES, IMAGE, SHELL, THREADS, Page, Site
+from pipeline import FENCE, FIGURES, IMAGE, OUTPUT_MARKER_START, SHELL, THREADS, Page, Site
+from pipeline.checks import EXACT, RUN, Check, norm
 
 NOTEBOOKS = "notebooks"  # repository folder of the committed copies (Colab opens them)
 DOWNLOADS = "download"  # site folder of the notebooks and scripts a page links to
@@ -44,9 +45,7 @@ class Cell:
     index: int  # position in the notebook
     kind: str  # python | file | shell
     code: str  # the block's code as the page shows it
-    expected: str | None = None  # exact output
-    patterns: list[str] | None = None  # machine-dependent output, one regex per line
-    shown: str | None = None
+    check: Check | None = None  # how its output is compared (pipeline.checks)
     where: str = ""  # page:line
 
 
@@ -100,7 +99,7 @@ def notebook(site: Site, path: Path) -> tuple[nbformat.NotebookNode, list[Cell]]
                 pending_file = file.group(1) if file else pending_file
                 i += 1
                 continue
-            if line.strip().startswith("<!--output:machine"):
+            if OUTPUT_MARKER_START.match(line):
                 while "-->" not in lines[i]:
                     i += 1
                 i += 1
@@ -143,9 +142,9 @@ def notebook(site: Site, path: Path) -> tuple[nbformat.NotebookNode, list[Cell]]
             cell.outputs = []
             if kind == "file":
                 cell.outputs.append(new_output("stream", name="stdout", text=f"Writing {shown_block.file}\n"))
-            for out in (shown_block.expected, shown_block.shown):
-                if out is not None:
-                    cell.outputs.append(new_output("stream", name="stdout", text=out.rstrip("\n") + "\n"))
+            if shown_block.check is not None:
+                text = shown_block.check.shown.rstrip("\n") + "\n"
+                cell.outputs.append(new_output("stream", name="stdout", text=text))
             cells.append(cell)
             code_cells.append(cell)
             last_code = cell
@@ -154,9 +153,7 @@ def notebook(site: Site, path: Path) -> tuple[nbformat.NotebookNode, list[Cell]]
                     index=len(cells) - 1,
                     kind=kind,
                     code=code,
-                    expected=(f"Writing {shown_block.file}\n" if kind == "file" else shown_block.expected),
-                    patterns=shown_block.patterns,
-                    shown=shown_block.shown,
+                    check=(Check(EXACT, f"Writing {shown_block.file}\n") if kind == "file" else shown_block.check),
                     where=f"{name}:{page_lines[i]}",
                 )
             )
@@ -214,7 +211,7 @@ def _inside_machine_marker(lines: list[str], end: int) -> bool:
     k = end
     while k >= 0 and "<!--" not in lines[k]:
         k -= 1
-    return k >= 0 and lines[k].strip().startswith("<!--output:machine")
+    return k >= 0 and bool(OUTPUT_MARKER_START.match(lines[k]))
 
 
 def _plain_markdown(site: Site, page: Path, text: str) -> str:
@@ -288,7 +285,7 @@ def main() -> int:
     status = 0
     for target in rendered(site):
         with tempfile.TemporaryDirectory() as tmp:
-            problems, nb = execute(site, page_of_rendered(site, target), Path(tmp))
+            problems, nb, _ = execute(site, page_of_rendered(site, target), Path(tmp))
         if problems:
             print("\n".join(problems), file=sys.stderr)
             status = 1
@@ -309,10 +306,13 @@ PREAMBLE = (
 )
 
 
-def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS) -> tuple[list[str], nbformat.NotebookNode]:
+def execute(
+    site: Site, path: Path, workdir: Path, threads: int = THREADS
+) -> tuple[list[str], nbformat.NotebookNode, list[str]]:
     """Execute a page's notebook top to bottom in a fresh kernel; compare with the page.
 
-    Returns what is wrong and the executed notebook (without the preamble).
+    Returns what is wrong, the executed notebook (without the preamble), and what each code
+    cell printed (empty where a cell failed).
     """
     import asyncio
     import os
@@ -320,14 +320,14 @@ def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS) -> tu
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    from pipeline import FIGURE_ENV, _norm, check_claims
+    from pipeline import FIGURE_ENV
 
     nb, checks = notebook(site, path)
     name = site.rel(path)
     runs = site.read(path).runs
     if len(checks) != len(runs):
         missing = [b.where for b in runs if b.where not in {c.where for c in checks}]
-        return [f"{name}: the notebook has {len(checks)} code cell(s), the page runs {len(runs)}: {missing}"], nb
+        return [f"{name}: the notebook has {len(checks)} code cell(s), the page runs {len(runs)}: {missing}"], nb, []
     # The page's alt text for the pictures a cell draws, to give the executed outputs.
     alts = {
         c.id: [o.data.get("text/plain", "") for o in c.outputs if o.output_type == "display_data"]
@@ -366,7 +366,7 @@ def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS) -> tu
         where = next((c.where for c in checks if c.index + 1 == cell_index), name)
         problems.append(f"{where}: the notebook's cell {cell_index} failed in a fresh kernel:\n{_strip_ansi(str(e))}")
         nb.cells.pop(0)
-        return problems, nb
+        return problems, nb, []
     nb.cells.pop(0)
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -380,6 +380,7 @@ def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS) -> tu
                 f"{next((c.where for c in checks if nb.cells[c.index] is cell), name)}: in the notebook the"
                 f" cell shows {len(pictures)} picture(s), the page shows {len(alts.get(cell.id, []))} under it"
             )
+    printed_all: list[str] = []  # what each code cell printed, in order
     for check in checks:
         cell = nb.cells[check.index]
         stdout = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
@@ -392,22 +393,12 @@ def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS) -> tu
                 f"{check.where}: in the notebook the cell shows a value (Out[]) the page does not show:"
                 f" {results[0][:200]!r}; end the code with a statement, not an expression"
             )
-        printed = _norm(stdout)
-        if check.patterns is not None:
-            problems += [
-                p.replace(check.where, f"{check.where} (notebook)")
-                for p in check_claims(check.where, check.patterns, check.shown or "", printed)
-            ]
-        elif _norm(check.expected or "") != printed:
-            import difflib
-
-            diff = "\n".join(
-                difflib.unified_diff(
-                    _norm(check.expected or ""), printed, "page shows", "notebook cell prints", lineterm=""
-                )
-            )
-            problems.append(f"{check.where}: the notebook cell's output differs from the page\n{diff}")
-    return problems, nb
+        printed_all.append(stdout)
+        if check.check is not None:
+            problems += [str(p) for p in check.check.compare(stdout, check.where, label="the notebook cell prints")]
+        elif norm(stdout):
+            problems.append(f"{check.where}: the notebook cell prints what the page does not show:\n{stdout}")
+    return problems, nb, printed_all
 
 
 def _is_image(output) -> bool:
@@ -438,20 +429,63 @@ def page_of_rendered(site: Site, rendered_nb: Path) -> Path:
     return site.docs_dir / f"{rendered_nb.stem}.md"
 
 
-def comparable(nb: nbformat.NotebookNode) -> list[tuple]:
-    """What a rendered notebook shows: each cell's type, source and outputs (text and images)."""
-    out = []
-    for cell in nb.cells:
-        outputs = []
-        for o in cell.get("outputs", []):
-            if o.output_type == "stream":
-                outputs.append(("stream", o.name, o.text))
-            elif o.output_type in ("display_data", "execute_result"):
-                outputs.append((o.output_type, tuple(sorted((k, str(v)) for k, v in o.data.items()))))
-            else:
-                outputs.append((o.output_type, str(o)))
-        out.append((cell.cell_type, cell.source, tuple(outputs)))
-    return out
+def compare_rendered(
+    site: Site, page: Path, stored: nbformat.NotebookNode, executed: nbformat.NotebookNode
+) -> list[str]:
+    """What makes a stored notebook page stale against executing its page's notebook now.
+
+    Cell types and sources must be equal. A cell's text output is compared by its page block's
+    check (pipeline.checks), the stored text standing where the page's would: exact output
+    exactly, a recorded run by its assertions. Pictures must be equal, except those drawn
+    from a recorded run or a measurement ({ .recorded }, { .measured }) where the recorded
+    run did not reproduce verbatim: there, only their number."""
+    name = site.rel(page)
+    nb_name = site.rel(site.docs_dir / NOTEBOOKS / f"{page.stem}.ipynb")
+    if len(stored.cells) != len(executed.cells):
+        return [f"{nb_name} has {len(stored.cells)} cells, executing {name} gives {len(executed.cells)}"]
+    _, cell_checks = notebook(site, page)
+    by_index = {c.index: c for c in cell_checks}
+    loose = {i.alt for i in site.read(page).drawn if i.recorded or i.measured}
+
+    def stdout(cell) -> str:
+        return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
+
+    same_run = all(
+        stdout(stored.cells[i]) == stdout(executed.cells[i])
+        for i, c in by_index.items()
+        if c.check is not None and c.check.mode == RUN
+    )
+    problems = []
+    stale = "; run `make notebooks`"
+    for n, (w, g) in enumerate(zip(stored.cells, executed.cells)):
+        if (w.cell_type, w.source) != (g.cell_type, g.source):
+            problems.append(f"{nb_name}: cell {n} ({w.cell_type}) differs from {name}'s now{stale}")
+            continue
+        if w.cell_type != "code":
+            continue
+        check = by_index.get(n)
+        if check is not None and check.check is not None:
+            replaced = dataclasses.replace(check.check, shown=stdout(w))
+            found = replaced.compare(stdout(g), f"{nb_name} cell {n}", label="executing the page gives")
+            problems += [f"{p}{stale}" for p in found]
+        elif stdout(w) != stdout(g):
+            problems.append(f"{nb_name}: cell {n}'s text differs from what executing {name} gives{stale}")
+        pictures = []
+        for cell in (w, g):
+            outs = [o for o in cell.get("outputs", []) if o.output_type in ("display_data", "execute_result")]
+            pictures.append(
+                [
+                    None if (o.get("metadata", {}).get("alt") in loose and not same_run) else comparable_output(o)
+                    for o in outs
+                ]
+            )
+        if pictures[0] != pictures[1]:
+            problems.append(f"{nb_name}: cell {n}'s pictures differ from what executing {name} gives{stale}")
+    return problems
+
+
+def comparable_output(o) -> tuple:
+    return (o.output_type, tuple(sorted((k, str(v)) for k, v in o.get("data", {}).items())))
 
 
 def check_rendered_html(html: str, stored: nbformat.NotebookNode, who: str) -> list[str]:
@@ -459,24 +493,22 @@ def check_rendered_html(html: str, stored: nbformat.NotebookNode, who: str) -> l
     text outputs (which the tests executed and compared), and no Python in its prose."""
     from bs4 import BeautifulSoup
 
-    from pipeline import _norm
-
     soup = BeautifulSoup(html, "html.parser")
     problems = []
-    shown_code = [_norm(pre.get_text()) for pre in soup.select(".jp-CodeCell .jp-InputArea pre")]
-    code = [_norm(c.source) for c in stored.cells if c.cell_type == "code"]
+    shown_code = [norm(pre.get_text()) for pre in soup.select(".jp-CodeCell .jp-InputArea pre")]
+    code = [norm(c.source) for c in stored.cells if c.cell_type == "code"]
     if shown_code != code:
         problems.append(
             f"{who}: the page shows {len(shown_code)} code cell(s), the notebook the tests ran has {len(code)}"
         )
-    shown_text = [_norm(pre.get_text()) for pre in soup.select(".jp-OutputArea-output pre")]
+    shown_text = [norm(pre.get_text()) for pre in soup.select(".jp-OutputArea-output pre")]
     text = []
     for c in stored.cells:
         for o in c.get("outputs", []):
             if o.output_type == "stream":
-                text.append(_norm(o.text))
+                text.append(norm(o.text))
             elif o.output_type == "execute_result" and "text/plain" in o.data:
-                text.append(_norm(o.data["text/plain"]))
+                text.append(norm(o.data["text/plain"]))
     if shown_text != text:
         problems.append(
             f"{who}: the page shows {len(shown_text)} text output(s), the executed notebook has {len(text)}"

@@ -7,13 +7,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from pipeline import THREADS, Page, PageError, Site, build, check_drawn
+from pipeline import THREADS, Page, PageError, Site, build, check_drawn, reproduced
 
 
 @pytest.fixture(scope="session")
@@ -86,8 +85,9 @@ class Runs:
         except PageError as e:
             return [str(e)]
         drawn: dict[str, bytes] = {}
-        problems = page.problems + self.site.run(page, threads=THREADS, drawn=drawn)
-        return problems + (check_drawn(page, drawn) if not problems else [])
+        printed: list = []
+        problems = page.problems + self.site.run(page, threads=THREADS, drawn=drawn, printed=printed)
+        return problems + (check_drawn(page, drawn, reproduced(page.runs, printed)) if not problems else [])
 
     def standalone(self, snippet: Path) -> subprocess.CompletedProcess:
         """`python snippets/<topic>.py`: fresh process, warnings as errors, a temp dir."""
@@ -115,7 +115,7 @@ class Runs:
 
         with tempfile.TemporaryDirectory(prefix="notebook-") as work:
             try:
-                problems, nb = execute(self.site, path, Path(work), threads=THREADS)
+                problems, nb, printed = execute(self.site, path, Path(work), threads=THREADS)
             except PageError as e:
                 return [str(e)], None, [str(e)]
             if self.site.rel(path) not in self.pages_in_notebooks:
@@ -124,7 +124,7 @@ class Runs:
                 return problems, nb, self.page(path)
             page = self.site.read(path)
             drawn = {f.name: f.read_bytes() for f in Path(work).glob("*.svg")}
-            return problems, nb, page.problems + check_drawn(page, drawn)
+            return problems, nb, page.problems + check_drawn(page, drawn, reproduced(page.runs, printed))
 
 
 class Background:
@@ -149,10 +149,7 @@ class Background:
 
     def _build(self, site: Site, tmp: Path):
         site_dir = tmp / "site"
-        start = time.perf_counter()
-        proc = build(site.root, site_dir)
-        proc.seconds = time.perf_counter() - start
-        return proc, site_dir
+        return build(site.root, site_dir), site_dir
 
     def _visit(self, site: Site) -> dict:
         from urllib.parse import urlsplit

@@ -8,7 +8,7 @@ from pipeline import Site
 from pipeline.notebooks import (
     DOWNLOADS,
     committed,
-    comparable,
+    compare_rendered,
     dumps,
     notebook,
     page_of_rendered,
@@ -54,13 +54,8 @@ def test_rendered_notebook_is_not_stale(nb_page, notebook_runs, request):
     import nbformat
 
     stored = nbformat.read(nb_page, as_version=4)
-    got, want = comparable(executed), comparable(stored)
-    assert len(got) == len(want), f"{SITE.rel(nb_page)} has {len(want)} cells, executing its page gives {len(got)}"
-    for n, (g, w) in enumerate(zip(got, want)):
-        assert g == w, (
-            f"{SITE.rel(nb_page)}: cell {n} ({w[0]}) is stale: it differs from what executing {page} gives now;"
-            " run `make notebooks`"
-        )
+    stale = compare_rendered(SITE, page_of_rendered(SITE, nb_page), stored, executed)
+    assert not stale, "\n".join(stale)
 
 
 def test_every_page_with_code_has_a_notebook():

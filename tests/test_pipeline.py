@@ -130,7 +130,7 @@ def test_machine_output_is_checked_by_its_claim(tmp_path):
     --8<-- "snippets/probe.py:add"
     ```
 
-    <!--output:machine
+    <!--output:claims
     \\d
     -->
 
@@ -305,8 +305,9 @@ def test_notebook_of_a_page_runs_and_a_stale_output_fails(tmp_path):
     assert execute(site, site.docs_dir / "probe.md", work)[0] == []
     page = site.docs_dir / "probe.md"
     page.write_text(GOOD.replace("\n2\n```", "\n3\n```"), encoding="utf-8")
-    problems, _ = execute(site, page, work)
-    assert any("docs/probe.md:3: the notebook cell's output differs from the page" in p for p in problems)
+    problems, _, _ = execute(site, page, work)
+    assert any(p.startswith("docs/probe.md:3: output differs from the page") for p in problems)
+    assert any("+++ the notebook cell prints" in p for p in problems)
 
 
 def test_image_without_alt_text_fails(tmp_path):
@@ -376,3 +377,102 @@ def test_a_page_that_writes_the_whole_file_and_runs_it_stands_in_for_the_script(
     }.items():
         site = sandbox(tmp_path / name, variant)
         assert site.page_runs_script(site.root / "snippets" / "probe.py") is None, name
+
+
+# -- output modes (pipeline/checks.py) on a page -------------------------------------------
+MODES = """\
+# --8<-- [start:third]
+print(f"loss {1 / 3:.4f} after 20 epochs")
+# --8<-- [end:third]
+
+# --8<-- [start:train]
+rate = RATE
+for epoch in range(1, 4):
+    print(f"epoch {epoch}  loss {rate**epoch:.4f}")
+# --8<-- [end:train]
+"""
+
+NUMBERS_PAGE = textwrap.dedent(
+    """\
+    # Probe
+
+    ```python
+    --8<-- "snippets/modes.py:third"
+    ```
+
+    <!--output:numbers-->
+
+    ```text
+    loss 0.3334 after 20 epochs
+    ```
+    """
+)
+
+
+def modes_sandbox(tmp_path: Path, page: str, rate: float = 0.5) -> Site:
+    site = sandbox(tmp_path, page)
+    (site.root / "snippets" / "modes.py").write_text(MODES.replace("RATE", str(rate)), encoding="utf-8")
+    return site
+
+
+def test_a_numbers_block_passes_last_digit_noise_and_fails_a_changed_number(tmp_path):
+    # The code prints 0.3333: one unit of the last digit shown is noise...
+    assert problems_of(modes_sandbox(tmp_path / "a", NUMBERS_PAGE)) == []
+    # ... three units are a change, and so is an integer off by one.
+    page = NUMBERS_PAGE.replace("0.3334 after 20", "0.3336 after 21")
+    [problem] = problems_of(modes_sandbox(tmp_path / "b", page))
+    assert problem.startswith("docs/probe.md:3: 2 number(s) differ from the page beyond the precision it shows")
+    assert "0.3336 shown, 0.3333 printed (allowed +-0.0001); 21 shown, 20 printed (allowed +-0)" in problem
+    assert "--- page shows (docs/probe.md:9)\n+++ code prints (snippets/modes.py:2)" in problem
+
+
+RUN_PAGE = textwrap.dedent(
+    """\
+    # Probe
+
+    ```python
+    --8<-- "snippets/modes.py:train"
+    ```
+
+    <!--output:run
+    line: epoch (?P<epoch>\\d+)  loss (?P<loss>[\\d.]+)
+    assert: epoch == [1, 2, 3]
+    assert: loss[-1] < loss[0] / 2
+    -->
+
+    ```text
+    epoch 1  loss 0.5000
+    epoch 2  loss 0.2500
+    epoch 3  loss 0.1250
+    ```
+    """
+)
+
+
+def test_a_recorded_run_passes_another_healthy_run_and_fails_a_false_assertion(tmp_path):
+    assert problems_of(modes_sandbox(tmp_path / "a", RUN_PAGE, rate=0.4)) == []  # other digits, same claims
+    [problem] = problems_of(modes_sandbox(tmp_path / "b", RUN_PAGE, rate=0.9))  # the loss barely falls
+    assert problem == (
+        "docs/probe.md:3: the recorded run's assertion `loss[-1] < loss[0] / 2` fails on what code prints\n"
+        "loss = [0.9, 0.81, 0.729]"
+    )
+
+
+def test_a_bad_output_marker_is_a_page_problem_naming_its_line(tmp_path):
+    block = '```python\n--8<-- "snippets/probe.py:add"\n```\n\n{marker}\n\n```text\n2\n```\n'
+    markers = [
+        "<!--output:foo-->",
+        "<!--output:run\nline: (?P<total>\\d+)\nassert: total[0] ==\n-->",
+        "<!--output:run\nline: (?P<total>\\d+)\nassert: sum(count) == 2\n-->",
+        "<!--output:claims\n(\\d\n-->",
+    ]
+    page = "# Probe\n\n" + "\n".join(block.format(marker=m) for m in markers)
+    site = sandbox(tmp_path, page)
+    found = site.read(site.docs_dir / "probe.md").problems
+    assert found == [
+        "docs/probe.md:7: unknown output mode 'foo': use <!--pytest-codeblocks:expected-output--> (exact),"
+        " <!--output:numbers-->, <!--output:claims ...--> or <!--output:run ...-->",
+        "docs/probe.md:17: assert: 'total[0] ==' does not parse: invalid syntax",
+        "docs/probe.md:30: assert: 'sum(count) == 2' uses 'count', which no line: pattern names (groups: total)",
+        "docs/probe.md:43: bad regular expression /(\\d/: missing ), unterminated subpattern at position 0",
+    ]

@@ -45,8 +45,9 @@ def test_snippet_runs_standalone(snippet, standalone_runs, request):
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=IDS)
 def test_snippet_has_its_page(snippet):
-    """Mirror names: snippets/<topic>.py belongs to docs/<topic>.md."""
-    page = SITE.docs_dir / snippet.relative_to(SITE.root / "snippets").with_suffix(".md")
+    """Mirror names: snippets/<topic>.py (and snippets/<topic>/NAME.py, a file the page saves
+    and runs) belong to docs/<topic>.md."""
+    page = SITE.page_of_snippet(snippet)
     assert page.exists(), f"{SITE.rel(snippet)} has no page {SITE.rel(page)}"
 
 
