@@ -191,12 +191,19 @@ PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
 SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S)
 
 
+COLLAPSER = re.compile(r'<div class="jp-Collapser\b[^"]*">\s*</div>\n?')
+UNUSED_ATTRS = re.compile(r' ,=""| data-view-component="true"| version="1\.1"')
+
+
 def compact(html: str) -> str:
     """nbconvert's markup, without what a static notebook page never uses: the script that
-    loads Mermaid for diagrams (none here, and it would load from a CDN), and the blank
-    lines and indentation between tags (outside <pre>, the browser ignores them)."""
+    loads Mermaid for diagrams (none here, and it would load from a CDN); the empty
+    collapser bars JupyterLab clicks to fold a cell; attributes that mean nothing here (a
+    stray `,=""`, GitHub's `data-view-component` and SVG's `version`); and the blank lines
+    and indentation between tags (outside <pre>, the browser ignores them)."""
     if not re.search(r'class="[^"]*\bjp-Mermaid\b', html):
         html = SCRIPT.sub(lambda m: "" if "mermaid" in m.group(1) else m.group(0), html)
+    html = UNUSED_ATTRS.sub("", COLLAPSER.sub("", html))
     parts = PRE.split(html)
     for i in range(0, len(parts), 2):  # the even parts lie outside <pre>
         parts[i] = re.sub(r">\s*\n\s*<", ">\n<", parts[i])

@@ -19,7 +19,7 @@ else:
     device = "cpu"
 
 # One CPU thread: the same sums in the same order on every run of this
-# machine (see the section "Same seed, other machines").
+# machine (see the section "The same numbers on every run").
 torch.set_num_threads(1)
 # --8<-- [end:setup]
 
@@ -393,18 +393,3 @@ print(
 print((0.1 + 0.2) + 0.3, 0.1 + (0.2 + 0.3))  # same numbers, other order
 print("threads:", torch.get_num_threads())
 # --8<-- [end:float-order]
-
-# --8<-- [start:deterministic]
-# Before the first use of CUDA (best: before Python starts), for cuBLAS:
-# os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
-torch.manual_seed(0)  # initial weights, dropout, the default generator
-loader_generator = torch.Generator().manual_seed(0)  # DataLoader(generator=)
-torch.use_deterministic_algorithms(True)  # a nondeterministic op raises
-torch.backends.cudnn.benchmark = False  # no choice of kernel by timing
-torch.backends.cudnn.deterministic = True  # deterministic cuDNN kernels
-torch.backends.cudnn.conv.fp32_precision = "ieee"  # no TF32 convolutions
-torch.backends.cuda.matmul.fp32_precision = "ieee"  # no TF32 matmuls
-
-print("deterministic:", torch.are_deterministic_algorithms_enabled())
-print("convolutions in", torch.backends.cudnn.conv.fp32_precision)
-# --8<-- [end:deterministic]
