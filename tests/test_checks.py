@@ -377,3 +377,17 @@ def test_compare_svg_fails_a_changed_curve(monkeypatch):
     assert why is not None and why.startswith("its structure or text differs")
     # A small but real change (1%) is beyond the tolerance.
     assert checks.compare_svg(committed, draw(monkeypatch, 0.1, scale=1.01, ylim=(0, 1.1))) is not None
+
+
+# -- the pages' own recorded runs -----------------------------------------------------------
+def test_the_digits_run_fails_when_trained_for_2_epochs_instead_of_30():
+    """The 30-epoch log on docs/digits.md is a recorded run: its own text passes its
+    assertions, and the first 2 epochs of it (a run cut short) do not."""
+    from pipeline import Site
+
+    page = Site().read(ROOT / "docs" / "digits.md")
+    [run] = [b for b in page.runs if b.check and b.check.mode == checks.RUN and "epoch 30" in b.check.shown]
+    assert run.check.compare(run.check.shown, run.where) == []
+    two_epochs = "\n".join(checks.norm(run.check.shown)[:2])
+    failed = [str(p) for p in run.check.compare(two_epochs, run.where)]
+    assert any("`epoch == list(range(1, 31))` fails on what code prints" in p for p in failed), failed

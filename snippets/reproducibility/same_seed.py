@@ -1,5 +1,5 @@
 # --8<-- [start:script]
-"""The page's CNN, seed 0, 10 epochs on the CPU: prints where the run ends."""
+"""Train the digits CNN with seed 0 for 10 epochs on the CPU; print the end."""
 
 import math
 
@@ -10,7 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 torch.set_num_threads(1)  # one thread: only the CPU code differs between runs
-digits = load_digits()  # as on the page: 28x28 in [0, 1], first half to train
+digits = load_digits()  # as on the digits page: 28x28, in [0, 1]
 x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16
 x = F.interpolate(x, size=(28, 28), mode="bilinear")
 mean, std = x[:898].mean(), x[:898].std()  # standardize after augmenting
@@ -32,7 +32,7 @@ class Net(nn.Module):
 
 
 def random_affine(batch, generator, shift=3, degrees=15, zoom=0.15):
-    def uniform(limit):  # len(batch) numbers in [-limit, limit)
+    def uniform(limit):  # as on the digits page: numbers in [-limit, limit)
         return (torch.rand(len(batch), generator=generator) * 2 - 1) * limit
 
     angle, scale = uniform(math.radians(degrees)), 1 + uniform(zoom)
