@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipeline import FIGURE_ENV, FIGURES, THREADS, Site
+from pipeline import FIGURE_ENV, FIGURES, THREADS, Site, reproduced
 
 
 def draw_script(script: Path, out_dir: Path) -> subprocess.CompletedProcess:
@@ -56,16 +56,23 @@ def redraw(site: Site) -> list[str]:
         if not page.drawn:
             continue
         drawn: dict[str, bytes] = {}
+        printed: list = []
         with tempfile.TemporaryDirectory() as tmp:
-            ran = site.run(page, workdir=Path(tmp), drawn=drawn)
+            ran = site.run(page, workdir=Path(tmp), drawn=drawn, printed=printed)
         if ran:
             problems += ran
             continue
+        same_run = reproduced(page.runs, printed)
         for image in page.drawn:
             if image.measured and image.path.exists():
                 # A timing chart belongs with the run the page shows: keep the committed one
                 # (delete it to draw it anew, then paste that run's output into the page).
                 print(f"kept {site.rel(image.path)} (measured; delete it to redraw)")
+                continue
+            if image.recorded and not same_run and image.path.exists():
+                # This machine trains another run than the one the page shows: the picture
+                # stays with the page's run (record a new run, text and picture, together).
+                print(f"kept {site.rel(image.path)} (recorded run; this machine did not reproduce it)")
                 continue
             if image.path.name not in drawn:
                 problems.append(f"{page.path}:{image.line}: its code did not write {image.path.name}")
