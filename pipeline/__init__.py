@@ -703,6 +703,53 @@ def check_html_file(html_file: Path, who: str, page: Page | None) -> list[str]:
     return problems
 
 
+# Markdown that reached the HTML as text: syntax the Markdown processor did not turn into
+# markup (a table cut in two by a blank line, bold with a space inside, an admonition that
+# lost its indentation, a link inside HTML, an include that did not expand).
+LEAKS = (
+    (re.compile(r"^[ \t]*\|.*\|[ \t]*$", re.M), "a Markdown table row"),
+    (re.compile(r"[^\n\x00]{0,30}\*\*[^\n\x00]{0,30}"), "Markdown bold markers (**)"),
+    (re.compile(r"^[ \t]*(?:!!!|\?\?\?\+?)[ \t]+\w", re.M), "admonition syntax (!!! or ???)"),
+    (re.compile(r"\[[^\]\n]+\]\([^)\s]+\)"), "a raw Markdown link"),
+    (re.compile(r"--8<--"), "a snippet include (--8<--)"),
+)
+TEXT_BLOCKS = "p, li, h1, h2, h3, h4, h5, h6, td, th, dt, dd, figcaption, summary, blockquote"
+
+
+def markdown_leaks(html: str) -> list[tuple[str, str]]:
+    """(what, the text) of each piece of Markdown syntax shown as text in a built page's
+    content. Code (inline or block) is left out: there such characters are code."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    root = soup.select_one("article") or soup
+    found: list[tuple[str, str]] = []
+    for el in root.select(TEXT_BLOCKS):
+        text = "".join(
+            "\x00" if s.find_parent(["code", "kbd", "pre", "script", "style"]) else str(s)
+            for s in el.find_all(string=True)
+        )
+        for pattern, what in LEAKS:
+            m = pattern.search(text)
+            if m and (what, m.group(0).strip()) not in found:
+                found.append((what, m.group(0).strip()))
+    return found
+
+
+def leak_line(source: Path, text: str) -> int | None:
+    """The line of a page's Markdown that a leaked text most likely comes from: the first,
+    outside code fences, holding the text's first four words."""
+    words = re.findall(r"\w+", text)[:4]
+    in_fence = False
+    for n, line in enumerate(source.read_text(encoding="utf-8").split("\n"), start=1):
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if not in_fence and words and all(w in line for w in words):
+            return n
+    return None
+
+
 # Tags and attributes that make a browser fetch something when the page loads.
 LOADERS = {
     "script": "src",

@@ -6,7 +6,8 @@ The page is expanded as MkDocs expands it (snippets included), then cut into cel
   become block quotes, links to other pages become links to the published site);
 * each ```python block becomes a code cell; a ``<!--file:NAME.py-->`` block becomes a
   ``%%writefile NAME.py`` cell; a ```bash block whose output the page shows becomes a
-  ``%%bash`` cell (other shell blocks, such as installs and servers, stay Markdown);
+  cell of IPython ``!`` commands that run ``python`` as the kernel's own interpreter
+  (``notebook_shell``; other shell blocks, such as installs and servers, stay Markdown);
 * the output the page shows under a block is attached to its cell, and a figure the
   page's code draws (docs/figures/NAME.svg, see pipeline/figures.py) is attached as the
   cell's picture.
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -136,7 +139,7 @@ def notebook(site: Site, path: Path) -> tuple[nbformat.NotebookNode, list[Cell]]
             elif info == "python":
                 code, kind = body, "python"
             else:
-                code, kind = f"%%bash\n{body}", "shell"
+                code, kind = notebook_shell(body), "shell"
             pending_file = None
             cell = new_code_cell(code)
             cell.outputs = []
@@ -185,6 +188,31 @@ def notebook(site: Site, path: Path) -> tuple[nbformat.NotebookNode, list[Cell]]
         },
     )
     return nb, checks
+
+
+# A command's leading VAR=value words, then the program and the rest.
+COMMAND = re.compile(r"^(?P<env>(?:\w+=\S*\s+)*)(?P<program>\S+)(?P<rest>.*)$")
+PROGRAMS = {
+    "python": "{sys.executable}",
+    "python3": "{sys.executable}",
+    "torchrun": "{sys.executable} -m torch.distributed.run",
+}
+
+
+def notebook_shell(body: str) -> str:
+    """A shell block as notebook code: one IPython ``!`` line per command, with ``python``
+    (and ``torchrun``) as the kernel's own interpreter, ``{sys.executable}``. A ``%%bash``
+    cell would run the first ``python`` on PATH, which is not the kernel's when Jupyter
+    starts from a virtual environment that is not activated (or in VS Code with a chosen
+    interpreter): there the script fails with ModuleNotFoundError: torch."""
+    commands = re.sub(r"\s*\\\n\s*", " ", body).strip().split("\n")
+    out = ["import sys", ""]
+    for command in commands:
+        m = COMMAND.match(command.strip())
+        if m and m["program"] in PROGRAMS:
+            command = f"{m['env']}{PROGRAMS[m['program']]}{m['rest']}"
+        out.append(f"!{command.strip()}")
+    return "\n".join(out)
 
 
 def _checked(lines: list[str], start: int) -> bool:
@@ -314,11 +342,7 @@ def execute(
     Returns what is wrong, the executed notebook (without the preamble), and what each code
     cell printed (empty where a cell failed).
     """
-    import asyncio
     import os
-
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     from pipeline import FIGURE_ENV
 
@@ -346,7 +370,32 @@ def execute(
     )
     env.pop("MPLBACKEND", None)
     env["OMP_NUM_THREADS"] = str(threads)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    # A downloaded notebook runs where the reader runs it: Jupyter started from a virtual
+    # environment that is not activated, whose PATH finds another `python` (one without
+    # torch). Here the first python, python3 and torchrun on PATH fail loudly: a cell must
+    # run scripts with the kernel's own interpreter (notebook_shell).
+    no_torch = Path(tempfile.mkdtemp(prefix="path-without-torch-"))
+    for program in PROGRAMS:
+        shim = no_torch / program
+        shim.write_text(
+            f'#!/bin/sh\necho "{program} on PATH is not the kernel\'s interpreter (it has no torch)" >&2\nexit 1\n',
+            encoding="utf-8",
+        )
+        shim.chmod(0o755)
+    env["PATH"] = os.pathsep.join([str(no_torch), env.get("PATH", "")])
+    try:
+        return _run(nb, checks, alts, env, workdir, name)
+    finally:
+        shutil.rmtree(no_torch, ignore_errors=True)
+
+
+def _run(nb, checks, alts, env, workdir, name):
+    """Execute `nb` (its first cell the preamble) with nbclient; compare with the page."""
+    import asyncio
+
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
     client = NotebookClient(
         nb,
         timeout=300,

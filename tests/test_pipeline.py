@@ -476,3 +476,60 @@ def test_a_bad_output_marker_is_a_page_problem_naming_its_line(tmp_path):
         "docs/probe.md:30: assert: 'sum(count) == 2' uses 'count', which no line: pattern names (groups: total)",
         "docs/probe.md:43: bad regular expression /(\\d/: missing ), unterminated subpattern at position 0",
     ]
+
+
+def test_a_notebook_runs_scripts_with_the_kernels_own_python(tmp_path, monkeypatch):
+    """The downloaded notebook runs a saved script with {sys.executable}: the tests execute it
+    with a PATH whose first `python` has no torch (it fails), as in a virtual environment
+    that Jupyter was started from without activating it."""
+    from pipeline.notebooks import execute, notebook, notebook_shell
+
+    assert notebook_shell("python probe_script.py --ok") == "import sys\n\n!{sys.executable} probe_script.py --ok"
+    assert notebook_shell("A=1 B=2 \\\n  torchrun --standalone x.py") == (
+        "import sys\n\n!A=1 B=2 {sys.executable} -m torch.distributed.run --standalone x.py"
+    )
+    site = sandbox(tmp_path, FILE_PAGE)
+    nb, _ = notebook(site, site.docs_dir / "probe.md")
+    assert "!{sys.executable} probe_script.py --ok" in [c.source for c in nb.cells if c.cell_type == "code"][-1]
+    work = tmp_path / "work"
+    work.mkdir()
+    assert execute(site, site.docs_dir / "probe.md", work)[0] == []
+    # The same cell as %%bash would run PATH's python, which the tests make fail.
+    import pipeline.notebooks
+
+    monkeypatch.setattr(pipeline.notebooks, "notebook_shell", lambda body: f"%%bash\n{body}")
+    problems, _, _ = execute(site, site.docs_dir / "probe.md", work)
+    assert any("python on PATH is not the kernel's interpreter" in p for p in problems), problems
+
+
+LEAKY_PAGE = textwrap.dedent(
+    """\
+    # Probe
+
+    | Chapter | What |
+    | --- | --- |
+    | [Probe](probe.md) | The first row. |
+
+    | [Probe](probe.md) | A row after a blank line. |
+
+    This is ** not bold**, and `**kwargs` in code is fine.
+    """
+)
+
+
+def test_markdown_that_shows_as_text_is_caught_naming_the_page_line(tmp_path):
+    from pipeline import leak_line, markdown_leaks
+
+    site = sandbox(tmp_path, LEAKY_PAGE)
+    proc = build(site.root, tmp_path / "site")
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "site" / "probe" / "index.html").read_text(encoding="utf-8")
+    leaks = markdown_leaks(html)
+    assert [what for what, _ in leaks] == ["a Markdown table row", "Markdown bold markers (**)"]
+    page = site.docs_dir / "probe.md"
+    assert [leak_line(page, text) for _, text in leaks] == [7, 9]
+    # Fixed (no blank line in the table, bold without the space): nothing leaks.
+    fixed = LEAKY_PAGE.replace("|\n\n| [Probe]", "|\n| [Probe]").replace("** not bold**", "**not bold**")
+    site = sandbox(tmp_path / "fixed", fixed)
+    assert build(site.root, tmp_path / "fixed-site").returncode == 0
+    assert markdown_leaks((tmp_path / "fixed-site" / "probe" / "index.html").read_text(encoding="utf-8")) == []

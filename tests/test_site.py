@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import Site, check_html, third_party_loads
+from pipeline import Site, check_html, leak_line, markdown_leaks, third_party_loads
 from pipeline.notebooks import rendered
 
 PAGES = [Site().rel(p) for p in Site().pages()]
@@ -79,3 +79,18 @@ def test_every_built_image_has_alt_text(built_site):
                 problems.append(f"{html_file.relative_to(site_dir)}: <img src={img.get('src', '')[:60]!r} alt={alt!r}>")
     assert not problems, "images without meaningful alt text:\n" + "\n".join(problems)
     assert count > 0, "no images found: the check checked nothing"
+
+
+@pytest.mark.parametrize("page", PAGES + NOTEBOOK_PAGES)
+def test_no_markdown_shows_as_text(page, site, built_site):
+    """Markdown syntax that the build did not turn into markup (a table cut by a blank line, a
+    raw **, !!! or [text](link), an unexpanded --8<--) fails, naming the page and line."""
+    proc, site_dir = built_site
+    assert proc.returncode == 0
+    path = site.root / page
+    html = site_dir / site.url_of(path.with_suffix(".md"))
+    problems = []
+    for what, text in markdown_leaks(html.read_text(encoding="utf-8")):
+        line = leak_line(path, text) if path.suffix == ".md" else None
+        problems.append(f"{page}{f':{line}' if line else ''}: {what} shows as text: {text[:100]!r}")
+    assert not problems, "\n".join(problems)
