@@ -1,5 +1,6 @@
 # --8<-- [start:requires-grad]
 import textwrap
+import warnings
 
 import torch
 
@@ -59,6 +60,34 @@ for v, g, h in zip(x.tolist(), x.grad.tolist(), by_hand):
     print(f"{v:6.2f} {g:8.4f} {h:7.4f}")
 print(torch.allclose(x.grad, torch.tensor(by_hand, device=device)))
 # --8<-- [end:check]
+
+# --8<-- [start:non-leaf]
+w = torch.tensor([1.0, 2.0], device=device, requires_grad=True)
+h = w * 3  # not a leaf: computed from w
+loss = (h**2).sum()
+print(h.is_leaf, h.retains_grad)
+
+loss.backward()  # computes dloss/dh on its way to w, then drops it
+print(w.grad.cpu())  # dloss/dw = dloss/dh * 3 = 2h * 3
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")  # record the warning, do not raise it
+    print(h.grad)  # not kept
+first_sentence = str(caught[0].message).split(". ")[0]
+print(f"{caught[0].category.__name__}: {first_sentence}")
+# --8<-- [end:non-leaf]
+
+# --8<-- [start:retain-grad]
+w.grad = None
+h = w * 3
+h.retain_grad()  # before backward: keep this non-leaf's gradient
+loss = (h**2).sum()
+print(h.is_leaf, h.retains_grad)
+
+loss.backward()
+print(h.grad.cpu())  # dloss/dh = 2h
+print(w.grad.cpu())
+# --8<-- [end:retain-grad]
 
 # --8<-- [start:twice]
 try:

@@ -1,6 +1,7 @@
 # --8<-- [start:imports]
 import json
 import time
+import warnings
 
 import matplotlib.pyplot as plt
 import torch
@@ -69,7 +70,7 @@ loader = DataLoader(
     batch_size=32,
     shuffle=True,
     generator=torch.Generator().manual_seed(0),  # the same order every run
-    pin_memory=(device == "cuda"),  # page-locked batches, for CUDA only
+    pin_memory=(device == "cuda"),  # page-locked batches, when on CUDA
 )
 print(len(dataset), "examples in", len(loader), "batches")
 # --8<-- [end:data]
@@ -92,6 +93,17 @@ for epoch in range(1, 4):
     loss = train_epoch(model, optimizer, loader)
     print(f"epoch {epoch}: mean loss {loss:.3f}")
 # --8<-- [end:train]
+
+# --8<-- [start:pin-device]
+# Older code named the device to pin for; the loader now ignores that.
+old_style = DataLoader(dataset, pin_memory=True, pin_memory_device="cuda")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")  # record warnings instead of raising
+    iter(old_style)  # the loader checks its pinning options here
+for warning in caught:
+    if "pin_memory_device" in str(warning.message):
+        print(f"{warning.category.__name__}: {warning.message}")
+# --8<-- [end:pin-device]
 
 # --8<-- [start:in-memory]
 # Read every item once, as one batch as big as the data set, and keep

@@ -60,7 +60,12 @@ def setup():
     """Join the process group; return the device this process computes on."""
     local_rank = int(os.environ["LOCAL_RANK"])  # index on this machine
     processes_here = int(os.environ["LOCAL_WORLD_SIZE"])
-    if torch.cuda.device_count() >= processes_here:
+    use_nccl = (
+        torch.cuda.is_available()
+        and torch.cuda.device_count() >= processes_here  # a GPU per process
+        and dist.is_nccl_available()  # no NCCL on Windows or in CPU builds
+    )
+    if use_nccl:
         backend = "nccl"  # NVIDIA's library: one GPU per process
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)

@@ -136,7 +136,8 @@ print(f"background {standardize(torch.tensor(0.0)):.4f}")
 
 # --8<-- [start:net]
 class Net(nn.Module):
-    """The outline's CNN: 1x28x28 images in, 10 log-probabilities out."""
+    """The small CNN of "Modules and a small CNN": 1x28x28 images in,
+    10 log-probabilities out."""
 
     def __init__(self):
         super().__init__()
@@ -251,7 +252,8 @@ def train(
         generator=generator,
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    # Warm the learning rate up to `lr`, then anneal it to almost 0.
+    # Warm the learning rate up to `lr`, then anneal it to almost 0; Adam's
+    # beta1 goes the other way, 0.95 to 0.85 and back to 0.95.
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=lr, total_steps=epochs * len(loader)
     )
@@ -286,6 +288,31 @@ def train(
 
 
 # --8<-- [end:train]
+
+# --8<-- [start:schedule]
+stand_in = nn.Parameter(torch.zeros(1))  # the schedule needs no model
+adam = torch.optim.Adam([stand_in], lr=0.01)
+print("Adam alone:            betas", adam.param_groups[0]["betas"])
+steps = 30 * 15  # train()'s 30 epochs of 15 batches
+schedule = torch.optim.lr_scheduler.OneCycleLR(
+    adam, max_lr=0.01, total_steps=steps
+)
+print("with OneCycleLR:       betas", adam.param_groups[0]["betas"])
+
+for step in range(steps):
+    if step in (0, 134, steps - 1):  # the start, the peak, the last step
+        group = adam.param_groups[0]
+        beta1 = group["betas"][0]
+        print(f"step {step:3d}  lr {group['lr']:<6.2g}  beta1 {beta1:.2f}")
+    adam.step()  # no gradient, nothing moves; without it, schedule.step()
+    schedule.step()  # warns that it was called before adam.step()
+
+plain = torch.optim.Adam([stand_in], lr=0.01)
+torch.optim.lr_scheduler.OneCycleLR(
+    plain, max_lr=0.01, total_steps=steps, cycle_momentum=False
+)
+print("cycle_momentum=False:  betas", plain.param_groups[0]["betas"])
+# --8<-- [end:schedule]
 
 # --8<-- [start:validate]
 # Hold out the last 180 training images; the test half stays untouched.

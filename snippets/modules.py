@@ -79,7 +79,7 @@ print("same output as tiny:", torch.allclose(seq(batch), tiny(batch)))
 
 # --8<-- [start:net]
 class Net(nn.Module):
-    """The outline's CNN: 1x28x28 images in, 10 log-probabilities out."""
+    """The small CNN: 1x28x28 images in, 10 log-probabilities out."""
 
     def __init__(self):
         super().__init__()
@@ -160,10 +160,57 @@ print([round(s, 4) for s in probs.sum(dim=1).tolist()])  # each row sums to 1
 print("all log-probabilities <= 0:", bool((log_probs <= 0).all()))
 # --8<-- [end:forward]
 
+# --8<-- [start:logits]
+torch.manual_seed(0)  # the seed Net was built with: the same weights
+logit_net = nn.Sequential(  # Net's layers, in Net's order
+    nn.Conv2d(1, 10, kernel_size=5),
+    nn.MaxPool2d(2),
+    nn.ReLU(),
+    nn.Conv2d(10, 20, kernel_size=5),
+    nn.MaxPool2d(2),
+    nn.ReLU(),
+    nn.Flatten(),  # x.flatten(1), as a layer
+    nn.Linear(320, 10),  # no log_softmax: the model returns logits
+).to(device)
+labels = torch.tensor([3, 0, 7, 1]).to(device)  # the true class of each image
+
+logits = logit_net(images)
+pairs = list(zip(model.parameters(), logit_net.parameters()))
+print(logit_net[6])
+print(logits.shape)
+print("same weights:", all(torch.equal(a, b) for a, b in pairs))
+print(
+    "log_softmax(logits) = model(images):",
+    torch.allclose(F.log_softmax(logits, dim=1), log_probs),
+)
+
+nll = nn.NLLLoss()(model(images), labels)  # log-probabilities in
+ce = nn.CrossEntropyLoss()(logits, labels)  # logits in
+print(f"NLLLoss          {nll.item():.3f}")
+print(f"CrossEntropyLoss {ce.item():.3f}")
+print("same loss:", torch.allclose(nll, ce))
+
+nll.backward()
+ce.backward()
+print("same gradients:", all(torch.allclose(a.grad, b.grad) for a, b in pairs))
+# --8<-- [end:logits]
+
+# --8<-- [start:loss-mismatch]
+ce_loss = nn.CrossEntropyLoss()
+nll_loss = nn.NLLLoss()
+probs_out = F.softmax(logits, dim=1)  # what a model ending in softmax gives
+perfect = F.one_hot(labels, 10).float()  # probability 1 for the true class
+
+print(f"CrossEntropyLoss(log-probabilities) {ce_loss(log_probs, labels):.3f}")
+print(f"CrossEntropyLoss(probabilities)     {ce_loss(probs_out, labels):.3f}")
+print(f"  ...of a perfect model             {ce_loss(perfect, labels):.3f}")
+print(f"NLLLoss(logits)                     {nll_loss(logits, labels):.3f}")
+# --8<-- [end:loss-mismatch]
+
 # --8<-- [start:view-flatten]
 # The feature maps just before fc, computed with Net's own layers.
 features = F.relu(model.mp(model.conv2(F.relu(model.mp(model.conv1(images))))))
-in_size = features.size(0)  # the batch size, as the outline read it
+in_size = features.size(0)  # the batch size, as older code read it
 
 viewed = features.view(in_size, -1)  # -1: "work this size out for me"
 flat = features.flatten(1)  # keep dim 0, merge all the others
@@ -190,7 +237,7 @@ scores = model.fc(flat)  # the 10 scores per image, before log_softmax
 
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")  # record the warning, do not raise it
-    old_style = F.log_softmax(scores)  # the outline's call: no dim
+    old_style = F.log_softmax(scores)  # the old call: no dim
 
 print(f"{caught[0].category.__name__}: {caught[0].message}")
 print("same result as dim=1:", torch.allclose(old_style, log_probs))

@@ -53,11 +53,19 @@ def fmt(loss):
     if not math.isfinite(loss):
         return "diverged"
     if loss < 1e-5:
-        return "< 1e-5"  # digits this small are float32 rounding
+        return "< 1e-5"  # fitted: more digits would not tell runs apart
     return f"{loss:.3g}"
 
 
 # --8<-- [end:fmt]
+
+# --8<-- [start:spacing]
+for value in [628.0, 1.0, 1.46e-5]:
+    v = torch.tensor(value)  # float32
+    up = torch.nextafter(v, torch.tensor(math.inf))  # the next float32
+    gap = (up - v).item()
+    print(f"near {value:<8g}  gap {gap:.2e}, {gap / value:.1e} of it")
+# --8<-- [end:spacing]
 
 # --8<-- [start:loop]
 model = make_model()
@@ -177,6 +185,28 @@ for reduction in ["sum", "mean"]:
         change = largest_change(optimizer_class, reduction)
         print(f"{reduction:<4} {optimizer_class.__name__:<4}  {change:.2e}")
 # --8<-- [end:step-size]
+
+
+# --8<-- [start:adam-steps]
+def adam_moves(lr, report=(1, 10, 100, 200)):
+    """Train with Adam; print how far a weight moves at some steps."""
+    net = make_model()
+    adam = torch.optim.Adam(net.parameters(), lr=lr)
+    print("step  largest  median  (moves of the weights, in units of lr)")
+    for t in range(1, max(report) + 1):
+        before = torch.cat([p.detach().flatten() for p in net.parameters()])
+        loss = loss_fn(net(x), y)
+        adam.zero_grad()
+        loss.backward()
+        adam.step()
+        after = torch.cat([p.detach().flatten() for p in net.parameters()])
+        if t in report:
+            moves = (after - before).abs() / lr
+            print(f"{t:4d}  {moves.max():7.2f}  {moves.median():6.2f}")
+
+
+adam_moves(lr=1e-4)  # the Adam run of the first loop, to step 200
+# --8<-- [end:adam-steps]
 
 # --8<-- [start:state-dict]
 state = optimizer.state_dict()  # the Adam optimizer of the first loop

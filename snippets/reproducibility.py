@@ -6,6 +6,9 @@ print((big - big) + one, big + (-big + one))  # the same three numbers
 # --8<-- [end:order]
 
 # --8<-- [start:deterministic]
+conv_default = torch.backends.cudnn.conv.fp32_precision  # before the changes
+matmul_tf32 = torch.backends.cuda.matmul.allow_tf32
+
 torch.manual_seed(0)  # initial weights, dropout, the default generator
 loader_generator = torch.Generator().manual_seed(0)  # DataLoader(generator=)
 torch.use_deterministic_algorithms(True)  # a nondeterministic op raises
@@ -15,5 +18,7 @@ torch.backends.cudnn.conv.fp32_precision = "ieee"  # no TF32 convolutions
 torch.backends.cuda.matmul.fp32_precision = "ieee"  # no TF32 matmuls
 
 print("deterministic:", torch.are_deterministic_algorithms_enabled())
-print("convolutions in", torch.backends.cudnn.conv.fp32_precision)
+conv_now = torch.backends.cudnn.conv.fp32_precision
+print("convolutions:", conv_default, "->", conv_now)
+print("matmuls in TF32 by default:", matmul_tf32)
 # --8<-- [end:deterministic]

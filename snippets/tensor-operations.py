@@ -224,13 +224,34 @@ print(same)  # unchanged this time
 # --8<-- [end:in-place]
 
 # --8<-- [start:in-place-grad]
-w = torch.ones(3, requires_grad=True)
+w = torch.ones(3, requires_grad=True)  # a leaf: made here, not computed
 
 try:
     w.add_(1)
 except RuntimeError as error:
     print(f"RuntimeError: {error}")
 # --8<-- [end:in-place-grad]
+
+# --8<-- [start:in-place-saved]
+x = torch.tensor([0.0, 1.0, 2.0], requires_grad=True)
+y = x.exp()  # exp saves its result: the gradient of e**x is e**x
+y.add_(1)  # allowed: y is not a leaf, but the saved value is now wrong
+
+try:
+    y.sum().backward()  # the check happens here, not at add_
+except RuntimeError as error:
+    message = str(error)
+    print(f"RuntimeError: {message.split(':')[0]}")  # the stable part
+    print("output 0 of Exp" in message)  # it names the operation, too
+# --8<-- [end:in-place-saved]
+
+# --8<-- [start:in-place-no-grad]
+with torch.no_grad():  # not recorded, so allowed on a leaf
+    w.add_(1)
+
+print(w)
+print(w.requires_grad, w.is_leaf)
+# --8<-- [end:in-place-no-grad]
 
 # --8<-- [start:device]
 if torch.cuda.is_available():

@@ -41,7 +41,7 @@ print(f"values in [{images.min():.0f}, {images.max():.0f}]")
 
 # --8<-- [start:net]
 class Net(nn.Module):
-    """The outline's CNN: 1x28x28 images in, 10 log-probabilities out."""
+    """The small CNN: 1x28x28 images in, 10 log-probabilities out."""
 
     def __init__(self):
         super().__init__()

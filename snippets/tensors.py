@@ -57,6 +57,10 @@ halves = torch.tensor(
 )  # ask for a dtype when creating
 print(halves)
 print(vector.to(torch.float32))  # or convert later: .to() returns a new tensor
+
+flags = torch.tensor([7, 3]) > 5  # a comparison gives True/False values
+print(flags)  # a bool tensor: its dtype is left out too
+print(flags.dtype)
 # --8<-- [end:dtype]
 
 # --8<-- [start:numpy-dtype]

@@ -1,4 +1,4 @@
-"""Draws cnn-architecture.svg: the outline's CNN `Net` as a chain of layer boxes, top to bottom.
+"""Draws cnn-architecture.svg: the small CNN `Net` of modules.md as a chain of layer boxes, top to bottom.
 
 `Net` is read from snippets/modules.py (its `net` section), as the page shows it. The script runs one 1x28x28 image
 through it step by step, as Net.forward does, and writes the shape after each step next
