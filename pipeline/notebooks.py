@@ -30,13 +30,15 @@ from urllib.parse import urljoin
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from pipeline import FENCE, FIGURES, IMAGE, OUTPUT_MARKER_START, SHELL, THREADS, Page, Site
+from pipeline import FENCE, FIGURES, IMAGE, OUTPUT_MARKER_START, SHELL, THREADS, Page, PageError, Site
 from pipeline.checks import EXACT, RUN, Check, norm
 
 NOTEBOOKS = "notebooks"  # repository folder of the committed copies (Colab opens them)
 DOWNLOADS = "download"  # site folder of the notebooks and scripts a page links to
 ADMONITION = re.compile(r'^(?P<kind>!!!|\?\?\?\+?)\s+(?P<type>\w+)(?:\s+"(?P<title>[^"]*)")?\s*$')
-MARKER = re.compile(r"^\s*<!--\s*(pytest-codeblocks:expected-output|file:[\w.-]+)\s*-->\s*$")
+# Marker comments that stay out of the notebook's Markdown (the page's reader, Site.read,
+# gives their meaning: a block's file name, its output check).
+MARKER = re.compile(r"^\s*<!--\s*(pytest-codeblocks:expected-output|file:\s*[\w.-]+)\s*-->\s*$")
 MD_LINK = re.compile(r"\]\((?P<target>(?![a-z][a-z0-9+.-]*:|#|/)[^)\s]+?\.md)(?P<anchor>#[^)\s]*)?\)")
 ATTR_LIST = re.compile(r"\)\{[^}]*\}")
 
@@ -92,14 +94,11 @@ def notebook(site: Site, path: Path) -> tuple[nbformat.NotebookNode, list[Cell]]
             cells.append(new_markdown_cell(text))
 
     i = 0
-    pending_file = None
     while i < len(lines):
         line = lines[i]
         m = FENCE.match(line)
         if not m:
             if MARKER.match(line):
-                file = re.search(r"file:\s*([\w.-]+?)\s*-->", line)
-                pending_file = file.group(1) if file else pending_file
                 i += 1
                 continue
             if OUTPUT_MARKER_START.match(line):
@@ -134,13 +133,12 @@ def notebook(site: Site, path: Path) -> tuple[nbformat.NotebookNode, list[Cell]]
             shown_block = runs.pop(0)  # else a block the tests reject anyway: left as Markdown
         if shown_block is not None:
             flush()
-            if info == "python" and pending_file:
-                code, kind = f"%%writefile {pending_file}\n{body}", "file"
+            if info == "python" and shown_block.file:
+                code, kind = f"%%writefile {shown_block.file}\n{body}", "file"
             elif info == "python":
                 code, kind = body, "python"
             else:
                 code, kind = notebook_shell(body), "shell"
-            pending_file = None
             cell = new_code_cell(code)
             cell.outputs = []
             if kind == "file":
@@ -291,7 +289,16 @@ def dumps(nb: nbformat.NotebookNode) -> str:
 
 
 def pages_with_notebooks(site: Site) -> list[Path]:
-    return [p for p in site.pages() if has_code(site.read(p))]
+    """Pages with code; and pages that cannot be read (a missing snippet section), so that
+    their own tests fail with the reason, and the rest of the suite still runs."""
+    out = []
+    for path in site.pages():
+        try:
+            if has_code(site.read(path)):
+                out.append(path)
+        except PageError:
+            out.append(path)
+    return out
 
 
 def committed(site: Site, path: Path) -> Path:

@@ -181,6 +181,8 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_collection_finish(session):
     global _runs, _background
+    if session.config.option.collectonly:
+        return  # `pytest --collect-only` lists the tests; it runs no page
     if any(getattr(i, "originalname", "") in RUNS for i in session.items):
         _runs = Runs(Site(), session.items)
     if any("built_site" in getattr(i, "fixturenames", ()) for i in session.items):

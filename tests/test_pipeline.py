@@ -533,3 +533,43 @@ def test_markdown_that_shows_as_text_is_caught_naming_the_page_line(tmp_path):
     site = sandbox(tmp_path / "fixed", fixed)
     assert build(site.root, tmp_path / "fixed-site").returncode == 0
     assert markdown_leaks((tmp_path / "fixed-site" / "probe" / "index.html").read_text(encoding="utf-8")) == []
+
+
+def test_a_file_marker_with_spaces_is_a_file_in_the_notebook_too(tmp_path):
+    """`<!-- file: NAME.py -->` (with spaces) is a file for the page runner and the notebook
+    alike: one reading of the markers (it was a plain cell in the notebook, which failed)."""
+    from pipeline.notebooks import notebook
+
+    page = FILE_PAGE.replace("<!--file:probe_script.py-->", "<!-- file: probe_script.py -->")
+    assert page != FILE_PAGE
+    site = sandbox(tmp_path, page)
+    assert problems_of(site) == []
+    nb, _ = notebook(site, site.docs_dir / "probe.md")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code[0].startswith("%%writefile probe_script.py\n")
+    assert not any("<!--" in c.source for c in nb.cells)
+
+
+def test_a_page_that_cannot_be_expanded_keeps_its_tests_and_the_rest_of_the_suite(tmp_path):
+    """A missing snippet section fails that page's tests with its reason; collection (the
+    lists of pages the tests are made from) goes on."""
+    from pipeline.notebooks import notebook, pages_with_notebooks
+
+    site = sandbox(tmp_path, GOOD.replace("probe.py:add", "probe.py:gone"))
+    [page] = pages_with_notebooks(site)
+    with pytest.raises(PageError, match=r"^docs/probe\.md: Snippet section 'gone' could not be located"):
+        notebook(site, page)
+
+
+def test_collect_only_runs_no_page():
+    """`pytest --collect-only` lists the tests and starts no page run, build or browser."""
+    import types
+
+    import conftest
+
+    item = types.SimpleNamespace(originalname="test_page_runs_as_shown", fixturenames=["built_site"])
+    session = types.SimpleNamespace(config=types.SimpleNamespace(option=types.SimpleNamespace(collectonly=True)))
+    session.items = [item]
+    before = (conftest._runs, conftest._background)
+    conftest.pytest_collection_finish(session)
+    assert (conftest._runs, conftest._background) == before
