@@ -68,6 +68,19 @@ PAGE_TIMEOUT_S = 300
 THREADS = 1
 
 
+def child_env(threads: int = THREADS, path: str | None = None, warnings: str = "error") -> dict[str, str]:
+    """The environment of every process that runs the tutorial's code (page runner, standalone
+    script, figure script, notebook kernel): warnings are errors (`warnings`, for the
+    processes it starts too), no bytecode files, `threads` torch threads, reproducible
+    figures (FIGURE_ENV, and no MPLBACKEND from the caller); `path` first on PATH."""
+    env = dict(os.environ, PYTHONWARNINGS=warnings, PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
+    env["OMP_NUM_THREADS"] = str(threads)
+    env.pop("MPLBACKEND", None)
+    if path:
+        env["PATH"] = os.pathsep.join([path, env.get("PATH", "")])
+    return env
+
+
 class PageError(Exception):
     """A page that cannot be expanded or read; the message names the page."""
 
@@ -516,10 +529,8 @@ class Site:
             (tmp / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
             work = workdir or tmp / "work"
             work.mkdir(exist_ok=True)
-            env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
             # Shell blocks find this interpreter (and its torchrun, tensorboard...) first.
-            env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-            env["OMP_NUM_THREADS"] = str(threads)
+            env = child_env(threads, path=str(Path(sys.executable).parent))
             proc = subprocess.run(
                 [sys.executable, "-u", "-W", "error", str(RUNNER), str(tmp / "spec.json"), str(tmp / "result.json")],
                 cwd=work,
@@ -640,7 +651,7 @@ def build(root: Path, site_dir: Path) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=PAGE_TIMEOUT_S,
     )
 
 

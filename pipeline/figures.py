@@ -13,26 +13,24 @@ Two kinds, both SVG files under docs/figures/:
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from pipeline import FIGURE_ENV, FIGURES, THREADS, Site, reproduced
+from pipeline import FIGURES, PAGE_TIMEOUT_S, Site, child_env, reproduced
 
 
 def draw_script(script: Path, out_dir: Path) -> subprocess.CompletedProcess:
     """Run a figure script with out_dir as its working directory (warnings are errors)."""
-    env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", **FIGURE_ENV)
-    env["OMP_NUM_THREADS"] = str(THREADS)
+    env = child_env()
     return subprocess.run(
         [sys.executable, "-W", "error", str(script.resolve())],
         cwd=out_dir,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PAGE_TIMEOUT_S,
     )
 
 

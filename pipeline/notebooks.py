@@ -30,7 +30,19 @@ from urllib.parse import urljoin
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from pipeline import FENCE, FIGURES, IMAGE, OUTPUT_MARKER_START, SHELL, THREADS, Page, PageError, Site
+from pipeline import (
+    FENCE,
+    FIGURES,
+    IMAGE,
+    OUTPUT_MARKER_START,
+    PAGE_TIMEOUT_S,
+    SHELL,
+    THREADS,
+    Page,
+    PageError,
+    Site,
+    child_env,
+)
 from pipeline.checks import EXACT, RUN, Check, norm
 
 NOTEBOOKS = "notebooks"  # repository folder of the committed copies (Colab opens them)
@@ -349,10 +361,6 @@ def execute(
     Returns what is wrong, the executed notebook (without the preamble), and what each code
     cell printed (empty where a cell failed).
     """
-    import os
-
-    from pipeline import FIGURE_ENV
-
     nb, checks = notebook(site, path)
     name = site.rel(path)
     runs = site.read(path).runs
@@ -367,16 +375,7 @@ def execute(
     }
     nb.cells.insert(0, new_code_cell(PREAMBLE, id="preamble"))
     # Warnings are errors in the kernel (PREAMBLE) and in every process it starts (a shell
-    # cell's python, DataLoader workers, torchrun), as in the page runner; ipykernel's own
-    # shutdown warns (PendingDeprecationWarning), which is not the page's.
-    env = dict(
-        os.environ,
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONWARNINGS="error,ignore::PendingDeprecationWarning:ipykernel.kernelbase",
-        **FIGURE_ENV,
-    )
-    env.pop("MPLBACKEND", None)
-    env["OMP_NUM_THREADS"] = str(threads)
+    # cell's python, DataLoader workers, torchrun), as in the page runner.
     # A downloaded notebook runs where the reader runs it: Jupyter started from a virtual
     # environment that is not activated, whose PATH finds another `python` (one without
     # torch). Here the first python, python3 and torchrun on PATH fail loudly: a cell must
@@ -389,7 +388,9 @@ def execute(
             encoding="utf-8",
         )
         shim.chmod(0o755)
-    env["PATH"] = os.pathsep.join([str(no_torch), env.get("PATH", "")])
+    # ipykernel's own shutdown warns (PendingDeprecationWarning): not the page's code.
+    warnings = "error,ignore::PendingDeprecationWarning:ipykernel.kernelbase"
+    env = child_env(threads, path=str(no_torch), warnings=warnings)
     try:
         return _run(nb, checks, alts, env, workdir, name)
     finally:
@@ -405,7 +406,7 @@ def _run(nb, checks, alts, env, workdir, name):
 
     client = NotebookClient(
         nb,
-        timeout=300,
+        timeout=PAGE_TIMEOUT_S,
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(workdir)}},

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import THREADS, Page, PageError, Site, build, check_drawn, reproduced
+from pipeline import PAGE_TIMEOUT_S, THREADS, Page, PageError, Site, build, check_drawn, child_env, reproduced
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +91,7 @@ class Runs:
 
     def standalone(self, snippet: Path) -> subprocess.CompletedProcess:
         """`python snippets/<topic>.py`: fresh process, warnings as errors, a temp dir."""
-        env = dict(os.environ, PYTHONWARNINGS="error", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS=str(THREADS))
+        env = child_env()
         with tempfile.TemporaryDirectory(prefix="standalone-") as work:
             return subprocess.run(
                 [sys.executable, "-W", "error", str(snippet)],
@@ -99,7 +99,7 @@ class Runs:
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=300,
+                timeout=PAGE_TIMEOUT_S,
             )
 
     def notebook(self, path: Path):
