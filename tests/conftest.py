@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,6 +43,33 @@ def _selected(items, test_name: str) -> set[str]:
     return {i.callspec.id for i in items if i.originalname == test_name and hasattr(i, "callspec")}
 
 
+class JobResults(Mapping):
+    """The results of one kind of job, by page or snippet, each waited for only when a test
+    asks for it. A job that failed outright (a timeout, a dead kernel) fails the tests of its
+    own page only, with what went wrong, in the shape its tests read."""
+
+    def __init__(self, getters: dict[str, Callable[[], object]], kind: str):
+        self._getters, self._kind = getters, kind
+
+    def __getitem__(self, name: str):
+        get = self._getters[name]
+        try:
+            return get()
+        except Exception as e:  # noqa: BLE001 - any failure of the job is this page's
+            problem = f"{name}: its {self._kind} run did not finish: {type(e).__name__}: {e}"
+            if self._kind == "notebook":
+                return [problem], None
+            if self._kind == "standalone":
+                return subprocess.CompletedProcess([name], 1, "", problem)
+            return [problem]
+
+    def __iter__(self):
+        return iter(self._getters)
+
+    def __len__(self) -> int:
+        return len(self._getters)
+
+
 class Runs:
     """Every run of page code the selected tests need, started as soon as collection ends,
     one per core (one torch thread each), longest first: the browser and build tests run
@@ -70,13 +98,16 @@ class Runs:
         snippet = self.site.root / "snippets" / f"{path.stem}.py"
         return snippet.stat().st_size if snippet.exists() else path.stat().st_size
 
-    def results(self, kind: str) -> dict:
-        if kind == "notebook":
-            return {name: f.result()[:2] for (k, name), f in self.futures.items() if k == kind}
-        out = {name: f.result() for (k, name), f in self.futures.items() if k == kind}
+    def results(self, kind: str) -> JobResults:
+        getters = {
+            name: (lambda f=f: f.result()[:2]) if kind == "notebook" else f.result
+            for (k, name), f in self.futures.items()
+            if k == kind
+        }
         if kind == "page":
-            out |= {name: self.futures["notebook", name].result()[2] for name in self.pages_in_notebooks}
-        return out
+            notebooks = {name: self.futures["notebook", name] for name in self.pages_in_notebooks}
+            getters |= {name: lambda f=f: f.result()[2] for name, f in notebooks.items()}
+        return JobResults(getters, kind)
 
     def page(self, path: Path) -> list[str]:
         """Read a page, then run its code in a fresh process."""
@@ -199,19 +230,19 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(scope="session")
-def page_runs() -> dict[str, list[str]]:
+def page_runs() -> Mapping[str, list[str]]:
     """Each selected page's problems (its run, see Runs.page)."""
     return _runs.results("page") if _runs else {}
 
 
 @pytest.fixture(scope="session")
-def standalone_runs() -> dict[str, subprocess.CompletedProcess]:
+def standalone_runs() -> Mapping[str, subprocess.CompletedProcess]:
     """`python snippets/<topic>.py` for each selected snippet that its page does not run whole."""
     return _runs.results("standalone") if _runs else {}
 
 
 @pytest.fixture(scope="session")
-def notebook_runs() -> dict[str, tuple]:
+def notebook_runs() -> Mapping[str, tuple]:
     """Each selected page's notebook executed in a fresh kernel: (problems, notebook)."""
     return _runs.results("notebook") if _runs else {}
 

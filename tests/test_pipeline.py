@@ -573,3 +573,31 @@ def test_collect_only_runs_no_page():
     before = (conftest._runs, conftest._background)
     conftest.pytest_collection_finish(session)
     assert (conftest._runs, conftest._background) == before
+
+
+def test_a_job_that_dies_fails_only_its_own_pages_tests():
+    """One page's timeout (or dead kernel) is that page's problem; the other pages' results
+    are still read (they all shared one fixture, and one exception failed every test)."""
+    import subprocess
+
+    from conftest import JobResults
+
+    def timed_out():
+        raise subprocess.TimeoutExpired("python", 300)
+
+    pages = JobResults({"docs/a.md": timed_out, "docs/b.md": lambda: []}, "page")
+    assert pages["docs/b.md"] == []
+    [problem] = pages["docs/a.md"]
+    assert problem.startswith("docs/a.md: its page run did not finish: TimeoutExpired")
+    notebooks = JobResults({"docs/a.md": timed_out}, "notebook")
+    assert notebooks["docs/a.md"][1] is None
+    assert JobResults({"snippets/a.py": timed_out}, "standalone")["snippets/a.py"].returncode == 1
+
+
+def test_a_failing_shell_block_is_reported_once(tmp_path):
+    """A shell block that fails, with a block after it: one problem (the failure), not also
+    a false 'never ran' for the block after it."""
+    page = FILE_PAGE.replace("--ok", "--fail") + '\n```python\n--8<-- "snippets/probe.py:add"\n```\n'
+    page += "\n<!--pytest-codeblocks:expected-output-->\n\n```text\n2\n```\n"
+    [problem] = problems_of(sandbox(tmp_path, page))
+    assert "the command failed with exit status 1" in problem
