@@ -29,10 +29,8 @@ above the output fence, in the family of pytest-codeblocks' own marker:
     is checked by what it claims, not by its digits.
 
 Every mode is symmetric: the text the page shows must pass the same check as the text the
-code prints, so a page cannot show a run that breaks its own claims.
-
-Problems are values (``Problem``): the page line, a message and, where there is one, the
-two texts. ``str(problem)`` is the report a test prints.
+code prints, so a page cannot show a run that breaks its own claims. Problems are values
+(``Problem``); ``str(problem)`` is the report a test prints.
 """
 
 from __future__ import annotations
@@ -56,23 +54,7 @@ NUMBER = re.compile(
 # What an assertion of a recorded run may call.
 SAFE_BUILTINS = {
     name: getattr(builtins, name)
-    for name in (
-        "len",
-        "min",
-        "max",
-        "sum",
-        "abs",
-        "all",
-        "any",
-        "sorted",
-        "range",
-        "zip",
-        "set",
-        "list",
-        "str",
-        "round",
-        "enumerate",
-    )
+    for name in "len min max sum abs all any sorted range zip set list str round enumerate".split()  # noqa: SIM905
 }
 
 
@@ -83,6 +65,7 @@ class Problem:
     where: str  # "docs/page.md:12"
     message: str
     detail: str = ""  # a diff, the two texts, a traceback
+    source: str = ""  # the snippet file and line it comes from, where known
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" + (f"\n{self.detail}" if self.detail else "")

@@ -177,7 +177,14 @@ def prune_site(site_dir: Path) -> dict[str, tuple[int, int]]:
 
     # The theme's stylesheets: every page's classes, and what any script mentions.
     known = set().union(*page_known.values()) if page_known else set(script_words)
-    read = page_read | set(CUSTOM.findall(scripts))
+    changed.update(_prune_sheets(site_dir, sheets, texts, known, page_read | set(CUSTOM.findall(scripts))))
+    return changed
+
+
+def _prune_sheets(site_dir: Path, sheets: list[Path], texts: list[str], known: set[str], read: set[str]) -> dict:
+    """Prune the theme's stylesheets; a pruned sheet gets a name of its own, and the pages
+    link it. -> {file: (bytes before, after)}."""
+    changed: dict[str, tuple[int, int]] = {}
     renamed: dict[str, str] = {}
     for sheet, before, after in zip(sheets, texts, prune(texts, known, read)):
         if after == before:

@@ -30,7 +30,7 @@ def content_hash(site: Site, path: Path) -> str:
     snippet file (which also runs standalone)."""
     h = hashlib.sha256()
     try:
-        lines, _, _ = site.expand(path)
+        lines = site.read(path).lines
     except PageError:
         return ""
     h.update("\n".join(lines).encode("utf-8"))

@@ -90,7 +90,7 @@ def format_error(exc, blocks):
             innermost = loc
             exc.filename, exc.lineno = loc["file"], loc["line"]
     out.extend(line.rstrip("\n") for line in traceback.format_exception_only(exc))
-    return {"traceback": "\n".join(out), "where": innermost, "type": type(exc).__name__}
+    return {"traceback": "\n".join(out), "where": innermost, "type": type(exc).__name__, "status": None}
 
 
 def map_file_tracebacks(text, files):
@@ -136,7 +136,8 @@ def main(spec_path, result_path):
                 error = {
                     "traceback": map_file_tracebacks(box.stderr, files),
                     "where": None,
-                    "type": f"a shell exit status {proc.returncode}",
+                    "type": None,
+                    "status": proc.returncode,
                 }
                 box.stderr = ""
             results.append({"stdout": box.stdout, "stderr": box.stderr, "error": error})

@@ -17,7 +17,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from pipeline import html_blocks
+from pipeline.site_checks import html_blocks
 
 BUDGET_KIB = 400  # what one page load may transfer, uncompressed (issue 6)
 

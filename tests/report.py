@@ -39,7 +39,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from browser import BUDGET_KIB, _Host, chromium, serve, weigh  # noqa: E402
 
-from pipeline import THREADS, Site, build  # noqa: E402
+from pipeline import THREADS, Site  # noqa: E402
+from pipeline.site_checks import build  # noqa: E402
 
 LIGHTHOUSE = "lighthouse@12.8.2"
 LIGHTHOUSE_PAGES = {"home": "", "tensors": "tensors/", "digits": "digits/"}

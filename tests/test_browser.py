@@ -3,7 +3,7 @@ buttons copy what ran, search, palette, phone width, and axe-core finds no acces
 violation.
 
 The pages are visited side by side (each in its own browser context) by Playwright's async
-API, in the background from the start of the session (conftest.Background, browser.visit_pages);
+API, in the background from the start of the session (conftest.Jobs, browser.visit_pages);
 each page's test then reports what its visit found.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from browser import BUDGET_KIB, Visit, in_browser, serve
 
 from pipeline import Site
-from pipeline.notebooks import rendered
+from pipeline.kernel import rendered
 
 SITE = Site()
 PAGES = [SITE.url_of(p) for p in SITE.pages()] + [SITE.url_of(p.with_suffix(".md")) for p in rendered(SITE)]

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pipeline import Site
-from pipeline.notebooks import (
-    DOWNLOADS,
-    committed,
-    compare_rendered,
-    dumps,
-    notebook,
-    page_of_rendered,
-    pages_with_notebooks,
-    rendered,
-    topic,
-)
+from pipeline.kernel import compare_rendered, page_of_rendered, rendered
+from pipeline.notebooks import DOWNLOADS, committed, dumps, notebook, pages_with_notebooks, topic
 
 SITE = Site()
 PAGES = pages_with_notebooks(SITE)
@@ -34,27 +27,28 @@ def test_committed_notebook_is_current(page):
     )
 
 
+@pytest.mark.job("notebook")
 @pytest.mark.parametrize("page", IDS)
-def test_notebook_runs_in_a_fresh_kernel(page, notebook_runs):
+def test_notebook_runs_in_a_fresh_kernel(page, job):
     """The notebook a reader downloads runs top to bottom (nbclient, fresh kernel, warnings as
     errors) and each cell prints what the page shows."""
-    problems, _ = notebook_runs[page]
+    problems = job.result("notebook", page).problems
     if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
+        pytest.fail("\n\n".join(map(str, problems)), pytrace=False)
 
 
-@pytest.mark.parametrize("nb_page", RENDERED, ids=[SITE.rel(p) for p in RENDERED])
-def test_rendered_notebook_is_not_stale(nb_page, notebook_runs, request):
+@pytest.mark.job("notebook")
+@pytest.mark.parametrize("page", [SITE.rel(page_of_rendered(SITE, p)) for p in RENDERED], ids=map(SITE.rel, RENDERED))
+def test_rendered_notebook_is_not_stale(page, job):
     """A notebook page (docs/notebooks/<topic>.ipynb, outputs stored) is exactly what executing
     its page's notebook gives now: same cells, same text, same pictures."""
-    page = SITE.rel(page_of_rendered(SITE, nb_page))
-    assert page in notebook_runs, f"{SITE.rel(nb_page)}: its page {page} was not executed (select it too)"
-    problems, executed = notebook_runs[page]
-    assert not problems, f"{page}'s notebook fails; see test_notebook_runs_in_a_fresh_kernel"
+    ran = job.result("notebook", page)
+    assert not ran.problems, f"{page}'s notebook fails; see test_notebook_runs_in_a_fresh_kernel"
     import nbformat
 
-    stored = nbformat.read(nb_page, as_version=4)
-    stale = compare_rendered(SITE, page_of_rendered(SITE, nb_page), stored, executed)
+    stored_at = SITE.docs_dir / "notebooks" / f"{Path(page).stem}.ipynb"
+    stored = nbformat.read(stored_at, as_version=4)
+    stale = compare_rendered(SITE, SITE.root / page, stored, ran.notebook)
     assert not stale, "\n".join(stale)
 
 

@@ -9,11 +9,12 @@ from pipeline import Site
 PAGES = [Site().rel(p) for p in Site().pages()]
 
 
+@pytest.mark.job("page")
 @pytest.mark.parametrize("page", PAGES)
-def test_page_runs_as_shown(page, page_runs):
-    problems = page_runs[page]
+def test_page_runs_as_shown(page, job):
+    problems = job.result("page", page)
     if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
+        pytest.fail("\n\n".join(map(str, problems)), pytrace=False)
 
 
 def test_pages_were_found():

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import ROOT, PageError, Site, build, check_html, third_party_loads
+from pipeline import ROOT, PageError, Site
+from pipeline.run import page_runs_script, run
+from pipeline.site_checks import build, check_html, third_party_loads
 
 SNIPPET = """\
 # --8<-- [start:add]
@@ -66,7 +68,7 @@ def sandbox(tmp_path: Path, page: str, *, extra: dict | None = None) -> Site:
 
 def problems_of(site: Site) -> list[str]:
     page = site.read(site.docs_dir / "probe.md")
-    return page.problems + site.run(page)
+    return [str(p) for p in page.problems + run(page).problems]
 
 
 GOOD = textwrap.dedent(
@@ -270,11 +272,11 @@ PLOT_PAGE = textwrap.dedent(
 
 
 def drawn_problems(site: Site) -> list[str]:
-    from pipeline import check_drawn
+    from pipeline.figures import check_drawn
 
     page = site.read(site.docs_dir / "probe.md")
-    drawn: dict[str, bytes] = {}
-    return page.problems + site.run(page, drawn=drawn) + check_drawn(page, drawn)
+    ran = run(page)
+    return [str(p) for p in page.problems + ran.problems + check_drawn(page, ran.drawn)]
 
 
 def test_a_plot_that_differs_from_its_committed_figure_fails(tmp_path):
@@ -293,7 +295,8 @@ def test_a_plot_that_differs_from_its_committed_figure_fails(tmp_path):
 
 
 def test_notebook_of_a_page_runs_and_a_stale_output_fails(tmp_path):
-    from pipeline.notebooks import execute, notebook
+    from pipeline.kernel import execute
+    from pipeline.notebooks import notebook
 
     site = sandbox(tmp_path, GOOD)
     nb, checks = notebook(site, site.docs_dir / "probe.md")
@@ -305,7 +308,7 @@ def test_notebook_of_a_page_runs_and_a_stale_output_fails(tmp_path):
     assert execute(site, site.docs_dir / "probe.md", work)[0] == []
     page = site.docs_dir / "probe.md"
     page.write_text(GOOD.replace("\n2\n```", "\n3\n```"), encoding="utf-8")
-    problems, _, _ = execute(site, page, work)
+    problems = [str(p) for p in execute(site, page, work)[0]]
     assert any(p.startswith("docs/probe.md:3: output differs from the page") for p in problems)
     assert any("+++ the notebook cell prints" in p for p in problems)
 
@@ -343,20 +346,20 @@ def test_provenance_is_shown_only_while_the_page_is_unchanged(tmp_path):
 
 
 def test_the_page_run_stands_in_for_the_script_only_when_it_runs_the_whole_file(tmp_path):
-    """Site.page_runs_script: a page that runs every line of its snippet, in file order and
+    """run.page_runs_script: a page that runs every line of its snippet, in file order and
     unchanged, is the script's run; a page that leaves a line out, reorders sections or
     shows a section twice is not (the file then runs standalone as well)."""
     sections = ["add", "divide", "script", "warn"]
     whole = "# Probe\n" + "".join(f'\n```python\n--8<-- "snippets/probe.py:{s}"\n```\n' for s in sections)
     site = sandbox(tmp_path / "whole", whole)
-    assert site.page_runs_script(site.root / "snippets" / "probe.py") == "docs/probe.md"
+    assert page_runs_script(site, site.root / "snippets" / "probe.py") == "docs/probe.md"
     for name, page in {
         "missing": whole.replace('--8<-- "snippets/probe.py:warn"', 'print("no warn")'),
         "reordered": whole.replace(":add", ":tmp").replace(":divide", ":add").replace(":tmp", ":divide"),
         "twice": whole + '\n```python\n--8<-- "snippets/probe.py:add"\n```\n',
     }.items():
         site = sandbox(tmp_path / name, page)
-        assert site.page_runs_script(site.root / "snippets" / "probe.py") is None, name
+        assert page_runs_script(site, site.root / "snippets" / "probe.py") is None, name
 
 
 def test_a_page_that_writes_the_whole_file_and_runs_it_stands_in_for_the_script(tmp_path):
@@ -370,13 +373,13 @@ def test_a_page_that_writes_the_whole_file_and_runs_it_stands_in_for_the_script(
         "```bash\npython probe_copy.py\n```\n\n<!--pytest-codeblocks:expected-output-->\n\n```text\n2\n```\n"
     )
     site = sandbox(tmp_path / "runs", page)
-    assert site.page_runs_script(site.root / "snippets" / "probe.py") == "docs/probe.md"
+    assert page_runs_script(site, site.root / "snippets" / "probe.py") == "docs/probe.md"
     for name, variant in {
         "unchecked": page.split("\n<!--pytest-codeblocks")[0] + "\n",
         "other file": page.replace("python probe_copy.py", "python other.py"),
     }.items():
         site = sandbox(tmp_path / name, variant)
-        assert site.page_runs_script(site.root / "snippets" / "probe.py") is None, name
+        assert page_runs_script(site, site.root / "snippets" / "probe.py") is None, name
 
 
 # -- output modes (pipeline/checks.py) on a page -------------------------------------------
@@ -468,7 +471,7 @@ def test_a_bad_output_marker_is_a_page_problem_naming_its_line(tmp_path):
     ]
     page = "# Probe\n\n" + "\n".join(block.format(marker=m) for m in markers)
     site = sandbox(tmp_path, page)
-    found = site.read(site.docs_dir / "probe.md").problems
+    found = [str(p) for p in site.read(site.docs_dir / "probe.md").problems]
     assert found == [
         "docs/probe.md:7: unknown output mode 'foo': use <!--pytest-codeblocks:expected-output--> (exact),"
         " <!--output:numbers-->, <!--output:claims ...--> or <!--output:run ...-->",
@@ -482,7 +485,8 @@ def test_a_notebook_runs_scripts_with_the_kernels_own_python(tmp_path, monkeypat
     """The downloaded notebook runs a saved script with {sys.executable}: the tests execute it
     with a PATH whose first `python` has no torch (it fails), as in a virtual environment
     that Jupyter was started from without activating it."""
-    from pipeline.notebooks import execute, notebook, notebook_shell
+    from pipeline.kernel import execute
+    from pipeline.notebooks import notebook, notebook_shell
 
     assert notebook_shell("python probe_script.py --ok") == "import sys\n\n!{sys.executable} probe_script.py --ok"
     assert notebook_shell("A=1 B=2 \\\n  torchrun --standalone x.py") == (
@@ -498,7 +502,7 @@ def test_a_notebook_runs_scripts_with_the_kernels_own_python(tmp_path, monkeypat
     import pipeline.notebooks
 
     monkeypatch.setattr(pipeline.notebooks, "notebook_shell", lambda body: f"%%bash\n{body}")
-    problems, _, _ = execute(site, site.docs_dir / "probe.md", work)
+    problems = [str(p) for p in execute(site, site.docs_dir / "probe.md", work)[0]]
     assert any("python on PATH is not the kernel's interpreter" in p for p in problems), problems
 
 
@@ -518,7 +522,7 @@ LEAKY_PAGE = textwrap.dedent(
 
 
 def test_markdown_that_shows_as_text_is_caught_naming_the_page_line(tmp_path):
-    from pipeline import leak_line, markdown_leaks
+    from pipeline.site_checks import leak_line, markdown_leaks
 
     site = sandbox(tmp_path, LEAKY_PAGE)
     proc = build(site.root, tmp_path / "site")
@@ -570,28 +574,28 @@ def test_collect_only_runs_no_page():
     item = types.SimpleNamespace(originalname="test_page_runs_as_shown", fixturenames=["built_site"])
     session = types.SimpleNamespace(config=types.SimpleNamespace(option=types.SimpleNamespace(collectonly=True)))
     session.items = [item]
-    before = (conftest._runs, conftest._background)
+    before = conftest.jobs
     conftest.pytest_collection_finish(session)
-    assert (conftest._runs, conftest._background) == before
+    assert conftest.jobs is before
 
 
 def test_a_job_that_dies_fails_only_its_own_pages_tests():
     """One page's timeout (or dead kernel) is that page's problem; the other pages' results
     are still read (they all shared one fixture, and one exception failed every test)."""
     import subprocess
+    from concurrent.futures import Future
 
-    from conftest import JobResults
+    from conftest import Jobs
 
-    def timed_out():
-        raise subprocess.TimeoutExpired("python", 300)
-
-    pages = JobResults({"docs/a.md": timed_out, "docs/b.md": lambda: []}, "page")
-    assert pages["docs/b.md"] == []
-    [problem] = pages["docs/a.md"]
-    assert problem.startswith("docs/a.md: its page run did not finish: TimeoutExpired")
-    notebooks = JobResults({"docs/a.md": timed_out}, "notebook")
-    assert notebooks["docs/a.md"][1] is None
-    assert JobResults({"snippets/a.py": timed_out}, "standalone")["snippets/a.py"].returncode == 1
+    jobs = Jobs(Site())
+    dead, alive = Future(), Future()
+    dead.set_exception(subprocess.TimeoutExpired("python", 300))
+    alive.set_result([])
+    jobs.futures = {("page", "docs/a.md"): dead, ("page", "docs/b.md"): alive}
+    assert jobs.result("page", "docs/b.md") == []
+    with pytest.raises(pytest.fail.Exception, match=r"^docs/a\.md: its page job did not finish: TimeoutExpired"):
+        jobs.result("page", "docs/a.md")
+    jobs.close()
 
 
 def test_a_failing_shell_block_is_reported_once(tmp_path):
@@ -601,3 +605,68 @@ def test_a_failing_shell_block_is_reported_once(tmp_path):
     page += "\n<!--pytest-codeblocks:expected-output-->\n\n```text\n2\n```\n"
     [problem] = problems_of(sandbox(tmp_path, page))
     assert "the command failed with exit status 1" in problem
+
+
+def test_an_output_marker_with_spaces_is_read_alike_by_the_page_and_its_notebook(tmp_path):
+    """`<!-- output:numbers -->` (spaces inside) is the block's check for the runner and for the
+    notebook alike (the notebook made it a Markdown cell holding the comment and the output)."""
+    from pipeline.notebooks import notebook
+
+    site = sandbox(tmp_path, GOOD.replace("<!--pytest-codeblocks:expected-output-->", "<!-- output:numbers -->"))
+    [block] = site.read(site.docs_dir / "probe.md").runs
+    assert block.check.mode == "numbers"
+    assert problems_of(site) == []
+    nb, [cell] = notebook(site, site.docs_dir / "probe.md")
+    assert not any("<!--" in c.source or "```" in c.source for c in nb.cells)
+    assert nb.cells[cell.index].outputs[0].text == "2\n" and cell.check.mode == "numbers"
+
+
+def test_problems_are_values_naming_page_and_snippet_lines(tmp_path):
+    """A problem carries its page line, its snippet line and its message; nothing parses strings."""
+    site = sandbox(tmp_path, GOOD + '\n```python\n--8<-- "snippets/probe.py:divide"\n```\n')
+    [problem] = run(site.read(site.docs_dir / "probe.md")).problems
+    assert (problem.where, problem.source) == ("docs/probe.md:13", "snippets/probe.py:10")
+    assert problem.message.startswith("the block raised ZeroDivisionError")
+    assert "Traceback" in problem.detail
+
+
+def test_a_build_reads_each_page_once(tmp_path, monkeypatch):
+    """The hooks read each page once per build (they expanded it three times), and keep what
+    they know in one object per build."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    import pipeline.document as document
+
+    site = sandbox(tmp_path, GOOD)
+    expanded = []
+    real = document.expand
+    monkeypatch.setattr(document, "expand", lambda s, page: expanded.append(page.name) or real(s, page))
+    monkeypatch.chdir(site.root)
+    mkdocs_build(load_config(str(site.root / "mkdocs.yml"), site_dir=str(tmp_path / "site")))
+    assert expanded == ["probe.md"]
+    assert (tmp_path / "site" / "download" / "probe.ipynb").exists()
+
+
+def test_the_pipeline_reads_in_an_afternoon():
+    """No module of the pipeline over 400 lines, no function over 60, and the whole (with
+    tests/conftest.py) within its line budget: growth must be paid for."""
+    import ast
+
+    files = [*sorted((ROOT / "pipeline").rglob("*.py")), ROOT / "tests" / "conftest.py"]
+    problems, total = [], 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        total += text.count("\n")
+        if text.count("\n") > 400:
+            problems.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines (at most 400)")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno >= 60:
+                length = node.end_lineno - node.lineno + 1
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name}() is {length} lines (at most 60)")
+    assert not problems, "\n".join(problems)
+    assert total <= LINE_BUDGET, f"pipeline/ and tests/conftest.py: {total} lines, over the budget of {LINE_BUDGET}"
+
+
+# pipeline/ + tests/conftest.py, in lines: what it is now; lower it when code goes.
+LINE_BUDGET = 2881

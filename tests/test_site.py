@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import Site, check_html, leak_line, markdown_leaks, third_party_loads
-from pipeline.notebooks import rendered
+from pipeline import Site
+from pipeline.kernel import rendered
+from pipeline.site_checks import check_html, leak_line, markdown_leaks, third_party_loads
 
 PAGES = [Site().rel(p) for p in Site().pages()]
 
@@ -51,7 +52,7 @@ def test_notebook_page_shows_only_what_ran(nb_page, site, built_site):
     notebook's, which test_rendered_notebook_is_not_stale executes and compares."""
     import nbformat
 
-    from pipeline.notebooks import check_rendered_html
+    from pipeline.site_checks import check_rendered_html
 
     proc, site_dir = built_site
     assert proc.returncode == 0

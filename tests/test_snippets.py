@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from pipeline import Site
+from pipeline.run import page_runs_script
 
 SITE = Site()
 SNIPPETS = SITE.snippet_files()
@@ -24,21 +25,21 @@ TOOLS = sorted(
 )
 
 
+@pytest.mark.job("standalone", param="snippet")
 @pytest.mark.parametrize("snippet", IDS)
-def test_snippet_runs_standalone(snippet, standalone_runs, request):
+def test_snippet_runs_standalone(snippet, job):
     """`python snippets/<topic>.py` works: fresh process, warnings as errors, temp dir.
 
-    Where the page runs the whole file, in order, unchanged (Site.page_runs_script), that
+    Where the page runs the whole file, in order, unchanged (run.page_runs_script), that
     run is this one: the same statements in one fresh process. Its result decides."""
-    page = SITE.page_runs_script(SITE.root / snippet)
+    page = page_runs_script(SITE, SITE.root / snippet)
     if page is not None:
-        page_runs = request.getfixturevalue("page_runs")
-        assert not page_runs[page], (
+        assert not job.result("page", page), (
             f"{snippet}: its page {page} runs exactly this file, and that run fails;"
             f" see test_page_runs_as_shown[{page}]"
         )
         return
-    proc = standalone_runs[snippet]
+    proc = job.result("standalone", snippet)
     assert proc.returncode == 0, f"python {snippet} failed:\n{proc.stderr}"
     assert not proc.stderr.strip(), f"python {snippet} wrote to stderr:\n{proc.stderr}"
 
