@@ -1,23 +1,9 @@
 """Maintenance commands: python -m pipeline figures | notebooks."""
 
-from __future__ import annotations
-
+import importlib
 import sys
 
-
-def main(argv: list[str]) -> int:
-    command = argv[0] if argv else ""
-    if command == "figures":
-        from pipeline.figures import main as figures
-
-        return figures()
-    if command == "notebooks":
-        from pipeline.notebooks import main as notebooks
-
-        return notebooks()
-    print("usage: python -m pipeline figures|notebooks", file=sys.stderr)
-    return 2
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    if sys.argv[1:] not in (["figures"], ["notebooks"]):
+        sys.exit("usage: python -m pipeline figures|notebooks")
+    sys.exit(importlib.import_module(f"pipeline.{sys.argv[1]}").main())

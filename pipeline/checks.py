@@ -1,36 +1,13 @@
 """Output checks: how an output block on a page is compared with what its code prints.
 
 Every comparison of the tutorial lives here; the page runner, the notebook run and the
-figure checks all call it. A check is chosen per output block by a marker comment right
-above the output fence, in the family of pytest-codeblocks' own marker:
-
-``<!--pytest-codeblocks:expected-output-->``  **exact** (the default mode). The code must
-    print exactly the text shown (trailing spaces and trailing blank lines aside). For
-    integers, shapes, dtypes and values the math makes exact.
-
-``<!--output:numbers-->`` (or ``<!--output:numbers rtol=1e-3 atol=1e-6-->``)  **numbers**.
-    The text between the numbers must match exactly; each number must agree with the one
-    shown to the precision the page shows it (pytest's doctest NUMBER rule: ``0.5217``
-    accepts 0.5216 to 0.5218), or within the rtol/atol written in the marker. A number
-    written without decimals (``20``, ``1.``, ``1e-05``) must be equal: a float that can
-    move is shown with its decimals. For floating-point results that can differ in the
-    last digits across CPUs, GPUs and torch releases.
-
-``<!--output:claims`` + one regular expression per line + ``-->``  **claims**. Each shown
-    line and each printed line must match its line's pattern in full. For output that
-    depends on the machine: a version, a device, a timing.
-
-``<!--output:run`` + ``line:`` and ``assert:`` lines + ``-->``  **recorded run**. The page
-    shows one real run, verbatim, and the prose names the machine. Every non-blank line must
-    match one of the ``line:`` patterns; their named groups collect values into lists
-    (``(?P<loss>[\\d.]+)`` gives ``loss``, a list of floats, in order), and each ``assert:``
-    is a Python expression over those lists (``accuracy[-1] >= 0.975``,
-    ``len(epoch) == 30``) that must be true. For results a training run amplifies: the run
-    is checked by what it claims, not by its digits.
-
-Every mode is symmetric: the text the page shows must pass the same check as the text the
-code prints, so a page cannot show a run that breaks its own claims. Problems are values
-(``Problem``); ``str(problem)`` is the report a test prints.
+figure checks all call it. The marker right above an output fence sets its mode (README,
+"Output check modes"): exact (``<!--pytest-codeblocks:expected-output-->``), numbers
+(``<!--output:numbers [rtol= atol=]-->``: each number to the precision shown), claims
+(``<!--output:claims`` + a regular expression per line) or a recorded run (``<!--output:run``
++ ``line:`` patterns whose named groups become lists, and ``assert:`` expressions over them).
+Every mode is symmetric: what the page shows must pass the check that the printed text
+must. Problems are values (``Problem``); ``str(problem)`` is the report a test prints.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ class Directive:
     end: int  # index of the line after it
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Block:
     """One fenced code block of an expanded page, with the output block under it folded in."""
 
@@ -81,7 +81,7 @@ class Block:
         return f"{self.origins[0][0]}:{self.origins[0][1]}" if self.origins else self.where
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Image:
     """An image on a page: ![alt](src){ attrs }."""
 
@@ -111,13 +111,12 @@ class Image:
 
 @dataclasses.dataclass(frozen=True)
 class Prose:
-    """Markdown between blocks (directives left out); `start` indexes its first line."""
+    """Markdown between blocks (directives left out)."""
 
     lines: tuple[str, ...]
-    start: int
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Document:
     """A page after expansion: its lines (with origins), and its parts in page order."""
 
@@ -241,36 +240,23 @@ def read(site: Site, page: Path) -> Document:
     blocks: list[Block] = []
     skip = {d.start: d.end for d in directives}  # line index -> the index after it: not prose
     orphans: list[tuple[int, str]] = []
-    used: set[int] = set()
+    outputs: set[int] = set()  # the fences that are <!--output:...--> blocks
     for cb in extracted:
         start, n = cb.lineno - 1, cb.code.count("\n")
-        block = Block(
-            name,
-            page_lines[start],
-            cb.syntax or "",
-            cb.code,
-            origins[start + 1 : start + 1 + n],
-            page_lines[start + 1 : start + 1 + n],
-            (start, start + n + 2),
-        )
+        lines_of = slice(start + 1, start + 1 + n)
+        block = Block(name, page_lines[start], cb.syntax or "", cb.code, origins[lines_of], page_lines[lines_of])
+        block = dataclasses.replace(block, span=(start, start + n + 2))
         d = above.get(start)
         if d is not None and d.name == "output" and block.syntax != "python":
-            used.add(d.start)  # an output block: its check goes to the code block above it
-            skip[start] = block.span[1]
-            owner = next((b for b in reversed(blocks) if b.syntax == "python" or b.syntax in SHELL), None)
-            if owner is None or owner.check is not None:
-                orphans.append((block.line, "an <!--output:...--> block with no code block of its own above it"))
-                continue
-            try:
-                owner.check = checks.parse(d.text, cb.code, block.line)
-            except checks.MarkerError as e:
-                orphans.append((page_lines[d.start], str(e)))
+            skip[start] = block.span[1]  # an output block: its check goes to the code block above it
+            outputs.add(start)
+            orphans += _attach(blocks, d, block, page_lines[d.start])
             continue
         if d is not None and d.name == "file" and block.syntax == "python":
-            block.file = d.arg
+            block = dataclasses.replace(block, file=d.arg)
         if cb.expected_output is not None:  # the extractor took the next fence as its output
             at = _next_line(lines, block.span[1], lambda s: s.lstrip().startswith("```"))
-            block.check = Check(EXACT, cb.expected_output, page_lines[at])
+            block = dataclasses.replace(block, check=Check(EXACT, cb.expected_output, page_lines[at]))
             skip[at] = at + cb.expected_output.count("\n") + 2
         blocks.append(block)
     orphans += [
@@ -278,11 +264,25 @@ def read(site: Site, page: Path) -> Document:
             page_lines[d.start],
             "an <!--output:...--> marker checks the output fence right under it (```text); there is none here",
         )
-        for d in directives
-        if d.name == "output" and d.start not in used
+        for fence, d in above.items()
+        if d.name == "output" and fence not in outputs
     ]
     parts, images = _parts(site, page, lines, page_lines, blocks, skip)
     return Document(name, lines, origins, page_lines, parts, directives, images, sorted(orphans))
+
+
+def _attach(blocks: list[Block], d: Directive, output: Block, marker_line: int) -> list[tuple[int, str]]:
+    """Give an <!--output:...--> block's check to the code block above it -> problems."""
+    owner = next(
+        (k for k in range(len(blocks) - 1, -1, -1) if blocks[k].syntax == "python" or blocks[k].syntax in SHELL), None
+    )
+    if owner is None or blocks[owner].check is not None:
+        return [(output.line, "an <!--output:...--> block with no code block of its own above it")]
+    try:
+        blocks[owner] = dataclasses.replace(blocks[owner], check=checks.parse(d.text, output.code, output.line))
+    except checks.MarkerError as e:
+        return [(marker_line, str(e))]
+    return []
 
 
 def _next_line(lines: list[str], start: int, test) -> int:
@@ -300,7 +300,7 @@ def _parts(site, page, lines, page_lines, blocks, skip) -> tuple[list[Prose | Bl
     while i < len(lines):
         if i in at or i in skip:
             if prose:
-                parts.append(Prose(tuple(prose), i - len(prose)))
+                parts.append(Prose(tuple(prose)))
                 prose = []
             if i in at:
                 parts.append(at[i])
@@ -315,5 +315,5 @@ def _parts(site, page, lines, page_lines, blocks, skip) -> tuple[list[Prose | Bl
         prose.append(lines[i])
         i += 1
     if prose:
-        parts.append(Prose(tuple(prose), len(lines) - len(prose)))
+        parts.append(Prose(tuple(prose)))
     return parts, images

@@ -18,7 +18,6 @@ executes them.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
 from pathlib import Path
@@ -28,7 +27,6 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from pipeline import FIGURES, PageError, Site
-from pipeline.checks import EXACT, Check
 from pipeline.document import IMAGE, Block, Document, Prose
 
 NOTEBOOKS = "notebooks"  # repository folder of the committed copies (Colab opens them)
@@ -36,17 +34,6 @@ DOWNLOADS = "download"  # site folder of the notebooks and scripts a page links 
 ADMONITION = re.compile(r'^(?P<kind>!!!|\?\?\?\+?)\s+(?P<type>\w+)(?:\s+"(?P<title>[^"]*)")?\s*$')
 MD_LINK = re.compile(r"\]\((?P<target>(?![a-z][a-z0-9+.-]*:|#|/)[^)\s]+?\.md)(?P<anchor>#[^)\s]*)?\)")
 ATTR_LIST = re.compile(r"\)\{[^}]*\}")
-
-
-@dataclasses.dataclass
-class Cell:
-    """A code cell and what the page says it prints."""
-
-    index: int  # position in the notebook
-    kind: str  # python | file | shell
-    code: str  # the cell's code
-    check: Check | None = None  # how its output is compared (pipeline.checks)
-    where: str = ""  # page:line of its block
 
 
 def topic(site: Site, page: Path) -> str:
@@ -63,12 +50,12 @@ def page_url(site: Site, md_path: Path) -> str:
     return urljoin(site_url(site), site.url_of(md_path).removesuffix("index.html"))
 
 
-def notebook(site: Site, path: Path, doc: Document | None = None) -> tuple[nbformat.NotebookNode, list[Cell]]:
-    """The page as a notebook, and its code cells with what the page shows they print."""
+def notebook(site: Site, path: Path, doc: Document | None = None) -> tuple[nbformat.NotebookNode, list[int]]:
+    """The page as a notebook, and the index of the code cell of each block the page runs."""
     doc = doc or site.read(path)
     drawn = {image.path.name: image for image in doc.drawn}
     cells: list = []
-    code: list[tuple[nbformat.NotebookNode, Cell]] = []
+    code: list = []  # the code cells, one per block the page runs
     prose: list[str] = []
 
     def flush():
@@ -80,13 +67,13 @@ def notebook(site: Site, path: Path, doc: Document | None = None) -> tuple[nbfor
     for part in doc.parts:
         if isinstance(part, Prose):
             for line in part.lines:
-                line = _pictures(line, drawn, code[-1][0] if code else None)
-                if line.strip() or not prose or prose[-1].strip():
+                line = _pictures(line, drawn, code[-1] if code else None)
+                if line.strip() or not prose or prose[-1].strip():  # one blank line at most
                     prose.append(line)
         elif part.runs:
             flush()
             code.append(_code_cell(part))
-            cells.append(code[-1][0])
+            cells.append(code[-1])
         else:  # a block the tests do not run (an install command): Markdown, as shown
             prose.extend(doc.lines[slice(*part.span)])
     flush()
@@ -98,33 +85,23 @@ def notebook(site: Site, path: Path, doc: Document | None = None) -> tuple[nbfor
     cells.insert(1 if cells and cells[0].cell_type == "markdown" else 0, intro)
     for n, cell in enumerate(cells):
         cell.id = f"cell-{n}"  # stable ids: the same page makes the same bytes
-    for cell, check in code:
-        check.index = cells.index(cell)
-    metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    return new_notebook(cells=cells, metadata=metadata), [check for _, check in code]
+    kernel = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb = new_notebook(cells=cells, metadata={"kernelspec": kernel, "language_info": {"name": "python"}})
+    return nb, [cells.index(cell) for cell in code]
 
 
-def _code_cell(block: Block) -> tuple[nbformat.NotebookNode, Cell]:
-    """A block the tests run as a code cell, its shown output attached; and its Cell."""
+def _code_cell(block: Block) -> nbformat.NotebookNode:
+    """A block the tests run as a code cell, the output the page shows under it attached."""
     body = block.code.removesuffix("\n")  # the lines between the fences, as the page shows them
-    if block.syntax == "python" and block.file:
-        source, kind = f"%%writefile {block.file}\n{body}", "file"
-    elif block.syntax == "python":
-        source, kind = body, "python"
-    else:
-        source, kind = notebook_shell(body), "shell"
-    cell = new_code_cell(source)
-    cell.outputs = []
-    check = block.check
-    if kind == "file":
-        check = Check(EXACT, f"Writing {block.file}\n")
-        cell.outputs.append(new_output("stream", name="stdout", text=check.shown))
+    if block.syntax != "python":
+        body = notebook_shell(body)
+    elif block.file:
+        body = f"%%writefile {block.file}\n{body}"
+    cell = new_code_cell(body)
+    cell.outputs = [new_output("stream", name="stdout", text=f"Writing {block.file}\n")] if block.file else []
     if block.check is not None:
         cell.outputs.append(new_output("stream", name="stdout", text=block.check.shown.rstrip("\n") + "\n"))
-    return cell, Cell(0, kind, source, check, block.where)
+    return cell
 
 
 def _pictures(line: str, drawn: dict, cell) -> str:

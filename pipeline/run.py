@@ -62,8 +62,9 @@ def run(doc: Document, workdir: Path | None = None, threads: int = THREADS) -> R
     return Run(compare(blocks, results), printed, drawn)
 
 
-def compare(blocks: list[Block], results: list[dict]) -> list[Problem]:
-    """Compare what each block printed with what its page shows (pipeline.checks)."""
+def compare(blocks: list[Block], results: list[dict], label: str = "code prints") -> list[Problem]:
+    """Compare what each block printed with what its page shows (pipeline.checks); `label`
+    names the printer in a diff."""
     problems = []
     for block, result in zip(blocks, results):
         if err := result["error"]:
@@ -79,7 +80,7 @@ def compare(blocks: list[Block], results: list[dict]) -> list[Problem]:
             what = f"the block wrote to stderr, which the page does not show ({block.source})"
             problems.append(Problem(block.where, what, result["stderr"]))
         if block.check is not None:
-            problems += block.check.compare(result["stdout"], block.where, block.source)
+            problems += block.check.compare(result["stdout"], block.where, block.source, label)
         elif printed := norm(result["stdout"]):
             what = f"the block prints {len(printed)} line(s) that the page does not show ({block.source})"
             problems.append(Problem(block.where, what, "\n".join(printed[:10])))
