@@ -2,12 +2,13 @@
 #   make serve   the site at http://127.0.0.1:8000/tutorial/, rebuilt as you edit
 #   make test    every test: each page's code run as published, outputs compared, strict build
 #   make test-portable   each page's code again under two other CPU kernel settings (CI runs it too)
+#   make test PAGE=<topic>, make accept PAGE=<topic>   the writer's loop (README, How to add a page)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup serve test test-portable figures notebooks report clean
+.PHONY: setup serve test accept test-portable figures notebooks report clean
 
 setup: $(VENV)/.installed
 
@@ -27,8 +28,16 @@ $(VENV)/.installed: pyproject.toml
 serve: setup
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
+# make test PAGE=<topic>: only docs/<topic>.md's tests (its runs, its notebook, its build
+# checks, its browser visit), the writer's loop.
 test: setup
-	PYTHONDONTWRITEBYTECODE=1 TUTORIAL_PROVENANCE=.verified.json $(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE=1 TUTORIAL_PROVENANCE=.verified.json $(BIN)/python -m pytest $(if $(PAGE),--page $(PAGE))
+
+# make accept PAGE=<topic>: run the page and write what each exact-mode block prints into its
+# output block (creating it where there is none), then the page's notebook; shows the diff.
+accept: setup
+	@test -n "$(PAGE)" || { echo "usage: make accept PAGE=<topic>" >&2; exit 2; }
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pipeline accept $(PAGE)
 
 # Every page's code again (no browser, no build), first with torch, oneDNN and MKL held to
 # AVX2 code, then to the baseline code every x86-64 CPU runs: each setting changes the last

@@ -63,9 +63,14 @@ class Site:
         self.root = Path(root).resolve()
         self._documents: dict[Path, object] = {}
 
+    _configs: dict = {}  # (mkdocs.yml, its text) -> its config: every Site of one process shares it
+
     @cached_property
     def config(self):
-        return load_config(config_file=str(self.root / "mkdocs.yml"))
+        key = (self.root / "mkdocs.yml", (self.root / "mkdocs.yml").read_text(encoding="utf-8"))
+        if key not in Site._configs:
+            Site._configs[key] = load_config(config_file=str(key[0]))
+        return Site._configs[key]
 
     @cached_property
     def docs_dir(self) -> Path:

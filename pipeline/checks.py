@@ -80,20 +80,35 @@ class Check:
         """Did the code print exactly what the page shows (whatever the mode asks)?"""
         return norm(printed) == norm(self.shown)
 
-    def compare(self, printed: str, where: str, source: str = "", label: str = "code prints") -> list[Problem]:
+    def compare(
+        self, printed: str, where: str, source: str = "", label: str = "code prints", origins: list | None = None
+    ) -> list[Problem]:
         """What is wrong with `printed` (the code's output) against this check; [] if nothing.
 
-        `where` names the code block (page:line), `source` the snippet line it starts at."""
+        `where` names the code block (page:line), `source` the snippet line it starts at;
+        `origins`, where known, the snippet (file, line) that printed each printed line."""
         shown_at = f"{where.rsplit(':', 1)[0]}:{self.line}" if self.line else where
         if self.mode == EXACT:
-            if norm(printed) == norm(self.shown):
-                return []
-            return [Problem(where, "output differs from the page", _diff(self.shown, printed, shown_at, source, label))]
+            return _compare_exact(self, printed, where, shown_at, source, label, origins)
         if self.mode == NUMBERS:
             return _compare_numbers(self, printed, where, shown_at, source, label)
         if self.mode == CLAIMS:
             return _check_claims(self, printed, where, label)
         return _check_run(self, printed, where, label)
+
+
+def _compare_exact(check, printed, where, shown_at, source, label, origins) -> list[Problem]:
+    """One problem, at the page line of the first line that differs, naming the snippet line
+    that printed it (or, where that is not known, the block's first line)."""
+    shown, got = norm(check.shown), norm(printed)
+    if shown == got:
+        return []
+    k = next((i for i, (a, b) in enumerate(zip(shown, got)) if a != b), min(len(shown), len(got)))
+    at = f"{where.rsplit(':', 1)[0]}:{check.line + 1 + min(k, len(shown))}" if check.line else where
+    known = [o for o in (origins or [])[: k + 1] if o]
+    by = f"{known[-1][0]}:{known[-1][1]}" if known else source
+    what = f"output differs from the page at its line {k + 1}" + (f", printed by {by}" if by else "")
+    return [Problem(at, what, _diff(check.shown, printed, shown_at, source, label), by)]
 
 
 def _diff(shown: str, printed: str, shown_at: str, source: str, label: str) -> str:

@@ -59,6 +59,7 @@ class Block:
     origins: list[tuple[str, int]]  # per code line: (file, line), a snippet or the page
     page_lines: list[int]  # per code line: the page line that produced it
     span: tuple[int, int] = (0, 0)  # expanded-page indexes: its fence, and the line after its closing fence
+    output: tuple[int, int] | None = None  # the same for the output block under it
     check: Check | None = None  # how the output block under it is compared (pipeline.checks)
     file: str | None = None  # <!--file:NAME-->: written to NAME, run by a later shell block
 
@@ -256,8 +257,9 @@ def read(site: Site, page: Path) -> Document:
             block = dataclasses.replace(block, file=d.arg)
         if cb.expected_output is not None:  # the extractor took the next fence as its output
             at = _next_line(lines, block.span[1], lambda s: s.lstrip().startswith("```"))
-            block = dataclasses.replace(block, check=Check(EXACT, cb.expected_output, page_lines[at]))
-            skip[at] = at + cb.expected_output.count("\n") + 2
+            output = (at, at + cb.expected_output.count("\n") + 2)
+            block = dataclasses.replace(block, check=Check(EXACT, cb.expected_output, page_lines[at]), output=output)
+            skip[at] = output[1]
         blocks.append(block)
     orphans += [
         (
@@ -279,7 +281,8 @@ def _attach(blocks: list[Block], d: Directive, output: Block, marker_line: int) 
     if owner is None or blocks[owner].check is not None:
         return [(output.line, "an <!--output:...--> block with no code block of its own above it")]
     try:
-        blocks[owner] = dataclasses.replace(blocks[owner], check=checks.parse(d.text, output.code, output.line))
+        check = checks.parse(d.text, output.code, output.line)
+        blocks[owner] = dataclasses.replace(blocks[owner], check=check, output=output.span)
     except checks.MarkerError as e:
         return [(marker_line, str(e))]
     return []

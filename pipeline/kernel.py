@@ -84,9 +84,13 @@ def _kernel(nb: nbformat.NotebookNode, env: dict, workdir: Path) -> tuple[int, s
 
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+    from traitlets.config import Config
 
+    # Over local sockets in the work folder, not TCP: nothing leaves the machine, and the kernel
+    # does not warn that TCP carries code unencrypted.
+    config = Config({"KernelManager": {"transport": "ipc", "ip": str(workdir / "kernel")}})
     resources = {"metadata": {"path": str(workdir)}}
-    client = NotebookClient(nb, timeout=PAGE_TIMEOUT_S, kernel_name="python3", record_timing=False, resources=resources)
+    client = NotebookClient(nb, config=config, timeout=PAGE_TIMEOUT_S, record_timing=False, resources=resources)
     try:
         # asyncio.run closes its event loop (client.execute() leaves one open per thread).
         asyncio.run(client.async_execute(env=env, cwd=str(workdir)))

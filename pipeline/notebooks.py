@@ -207,26 +207,42 @@ def committed(site: Site, path: Path) -> Path:
 
 def main() -> int:
     """`make notebooks`: write notebooks/<topic>.ipynb for every page with code, and
-    re-execute the notebook pages (docs/notebooks/<topic>.ipynb) with real outputs."""
+    re-execute the notebook pages (docs/notebooks/<topic>.ipynb) with real outputs. A page
+    that cannot be made is named and left as it was; the exit status is 1 only for a page
+    the working tree changed (git status), so another page's fault never stops a writer."""
     import tempfile
 
     from pipeline.kernel import execute, page_of_rendered, rendered
 
-    site = Site()
+    site, failed = Site(), []
     (site.root / NOTEBOOKS).mkdir(exist_ok=True)
     for path in pages_with_notebooks(site):
-        nb, _ = notebook(site, path)
-        target = committed(site, path)
-        target.write_text(dumps(nb), encoding="utf-8")
-        print(f"wrote {site.rel(target)}", file=sys.stderr)
-    status = 0
+        try:
+            committed(site, path).write_text(dumps(notebook(site, path)[0]), encoding="utf-8")
+            print(f"wrote {site.rel(committed(site, path))}", file=sys.stderr)
+        except PageError as e:
+            failed.append((path, [e]))
     for target in rendered(site):
         with tempfile.TemporaryDirectory() as tmp:
             problems, nb, _ = execute(site, page_of_rendered(site, target), Path(tmp))
         if problems:
-            print("\n".join(map(str, problems)), file=sys.stderr)
-            status = 1
+            failed.append((page_of_rendered(site, target), problems))
             continue
         target.write_text(dumps(nb), encoding="utf-8")
         print(f"executed {site.rel(target)}", file=sys.stderr)
-    return status
+    changed = touched(site)
+    for path, problems in failed:
+        print(f"could not make the notebook of {site.rel(path)}; left as it was:", *problems, sep="\n", file=sys.stderr)
+    return 1 if any(changed is None or topic(site, path) in changed for path, _ in failed) else 0
+
+
+def touched(site: Site) -> set[str] | None:
+    """The topics whose page or snippets the working tree changed (None: git cannot tell)."""
+    import subprocess
+
+    git = ["git", "status", "--porcelain", "--untracked-files=all", "--", "docs", "snippets"]
+    proc = subprocess.run(git, cwd=site.root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    paths = [Path(line[3:].split(" -> ")[-1]) for line in proc.stdout.splitlines()]
+    return {(p.parent.name if p.parent.name not in ("docs", "snippets") else p.stem) for p in paths}

@@ -10,8 +10,16 @@ from __future__ import annotations
 import re
 
 from pipeline import PYTHON_LIKE, SHELL
-from pipeline.checks import Problem
+from pipeline.checks import EXACT, Problem
 from pipeline.document import Document
+
+# What an exact output may not show: the machine it ran on (a device name as code prints it,
+# a path of this machine). It would pass here and fail on a GPU or in another folder.
+MACHINE = re.compile(
+    r"\bdevice=['\"]?(?:cpu|cuda|mps|xpu)"  # a tensor's repr: device='cuda:0'
+    r"|(?<!['\"=])\b(?:cpu|cuda(?::\d+)?|mps|xpu)\b(?!['\"])"  # a device as code prints it
+    r"|(?:/home/|/Users/|/tmp/|/work/|/root/)\S*"  # a path of this machine
+)
 
 
 def problems(doc: Document) -> list[Problem]:
@@ -28,6 +36,9 @@ def problems(doc: Document) -> list[Problem]:
     blocks = doc.blocks
     for i, b in enumerate(blocks):
         found += _fence(doc, b)
+        if b.check is not None and b.check.mode == EXACT and (m := MACHINE.search(b.check.shown)):
+            what = f"this exact output shows {m[0]!r}, which names the machine that ran it: it would fail on another"
+            found.append(Problem(f"{doc.path}:{b.check.line}", f"{what}; check it with <!--output:claims-->"))
         if b.file is None:
             continue
         if b.checked:

@@ -26,11 +26,16 @@ RUNNER = Path(__file__).with_name("runner.py")
 
 @dataclasses.dataclass
 class Run:
-    """What a page's run found, printed (per block, None where it failed) and drew."""
+    """What a page's run found, each block's result (runner.run_block) and what it drew."""
 
     problems: list[Problem]
-    printed: list[str | None] = dataclasses.field(default_factory=list)
+    results: list[dict] = dataclasses.field(default_factory=list)
     drawn: dict[str, bytes] = dataclasses.field(default_factory=dict)  # the SVG files it wrote
+
+    @property
+    def printed(self) -> list[str | None]:
+        """What each block printed, None where it failed."""
+        return [r["stdout"] if not r["error"] else None for r in self.results]
 
 
 def run(doc: Document, workdir: Path | None = None, threads: int = THREADS) -> Run:
@@ -58,8 +63,7 @@ def run(doc: Document, workdir: Path | None = None, threads: int = THREADS) -> R
             return Run([crash])
         results = json.loads((tmp / "result.json").read_text(encoding="utf-8"))
         drawn = {f.name: f.read_bytes() for f in work.glob("*.svg")}
-    printed = [r["stdout"] if not r["error"] else None for r in results]
-    return Run(compare(blocks, results), printed, drawn)
+    return Run(compare(blocks, results), results, drawn)
 
 
 def compare(blocks: list[Block], results: list[dict], label: str = "code prints") -> list[Problem]:
@@ -80,7 +84,7 @@ def compare(blocks: list[Block], results: list[dict], label: str = "code prints"
             what = f"the block wrote to stderr, which the page does not show ({block.source})"
             problems.append(Problem(block.where, what, result["stderr"]))
         if block.check is not None:
-            problems += block.check.compare(result["stdout"], block.where, block.source, label)
+            problems += block.check.compare(result["stdout"], block.where, block.source, label, result.get("origins"))
         elif printed := norm(result["stdout"]):
             what = f"the block prints {len(printed)} line(s) that the page does not show ({block.source})"
             problems.append(Problem(block.where, what, "\n".join(printed[:10])))

@@ -46,6 +46,27 @@ def capture(box: dict):
                 box[name] = f.read().decode("utf-8", "replace")
 
 
+class LineOrigins:
+    """sys.stdout, noting for each line a block prints the block line that printed it: the
+    innermost frame of the page's code (a print inside a function of an earlier block names
+    that block's line). Lines that child processes or C code print are not noted."""
+
+    def __init__(self, stream, blocks: list[dict]):
+        self.stream, self.blocks, self.lines = stream, blocks, []
+
+    def write(self, text: str) -> int:
+        if "\n" in text:
+            frame = sys._getframe(1)
+            while frame is not None and not frame.f_code.co_filename.startswith("<block "):
+                frame = frame.f_back
+            loc = frame and where(self.blocks[int(frame.f_code.co_filename[7:-1])], frame.f_lineno)
+            self.lines += [[loc["file"], loc["line"]] if loc else None] * text.count("\n")
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
 def where(block: dict | None, lineno: int | None) -> dict | None:
     """A line of a block -> its snippet file and line, and its page and page line."""
     if block is None or lineno is None or not 1 <= lineno <= len(block["origins"]):
@@ -88,8 +109,9 @@ def map_file_tracebacks(text: str, files: dict) -> str:
 
 
 def run_block(i: int, block: dict, blocks: list[dict], namespace: dict, files: dict) -> dict:
-    """Run one block -> {"stdout", "stderr", "error"}."""
-    box: dict = {"stdout": "", "stderr": "", "error": None}
+    """Run one block -> {"stdout", "stderr", "error", "origins": the snippet line that printed
+    each stdout line, where all are known}."""
+    box: dict = {"stdout": "", "stderr": "", "error": None, "origins": None}
     if block["kind"] == "file":  # written where the reader would save it; a later shell block runs it
         with open(block["file"], "w", encoding="utf-8") as f:
             f.write(block["code"])
@@ -104,11 +126,14 @@ def run_block(i: int, block: dict, blocks: list[dict], namespace: dict, files: d
         name, code = f"<block {i}>", block["code"]
         # Registered so tracebacks and inspect can show the source lines.
         linecache.cache[name] = (len(code), None, code.splitlines(keepends=True), name)
+        sys.stdout.lines = []
         with capture(box):
             try:
                 exec(compile(code, name, "exec"), namespace)
             except BaseException as exc:  # noqa: BLE001 - SystemExit and all are failures here
                 box["error"] = format_error(exc, blocks)
+        if len(sys.stdout.lines) == box["stdout"].count("\n"):
+            box["origins"] = sys.stdout.lines
     return box
 
 
@@ -120,6 +145,7 @@ def main(spec_path: str, result_path: str) -> None:
     main_module = types.ModuleType("__main__")
     main_module.__builtins__ = __builtins__
     sys.modules["__main__"] = main_module
+    sys.stdout = LineOrigins(sys.stdout, blocks)
     results, files = [], {}
     for i, block in enumerate(blocks):
         results.append(run_block(i, block, blocks, main_module.__dict__, files))

@@ -279,11 +279,15 @@ async def check_search(browser, base_url: str, query: str) -> tuple[list[str], l
         await visit.close()
 
 
-def visit_pages(site_dir: Path, prefix: str, urls: list[str], queries: list[str]) -> dict:
+def visit_pages(site_dir: Path, prefix: str, urls: list[str], queries: list[str], ready=lambda: True) -> dict:
     """Every page's visit (check_page) and every search (check_search), side by side:
-    {"pages": {url: problems}, "search": {query: (links, violations)}}."""
+    {"pages": {url: problems}, "search": {query: (links, violations)}}. Chromium starts at
+    once; the visits wait until `ready()` (blocking: the build) says the site is there."""
 
     async def all_of_it(browser):
+        if not await asyncio.to_thread(ready):
+            failed = ["the build failed; see test_strict_build_passes"]
+            return {"pages": {u: failed for u in urls}, "search": {q: ([], failed) for q in queries}}
         gate = asyncio.Semaphore(SIDE_BY_SIDE)
         clipboard = asyncio.Lock()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -69,7 +70,7 @@ class Jobs:
 
     def __init__(self, site: Site):
         self.site = site
-        self.pools = {"runs": ThreadPoolExecutor(max(1, CORES)), "background": ThreadPoolExecutor(1)}
+        self.pools = {k: ThreadPoolExecutor(n) for k, n in (("runs", max(1, CORES)), ("background", 1), ("browser", 1))}
         self.futures: dict[tuple[str, str], Future] = {}
         self.views: dict[tuple[str, str], tuple[tuple[str, str], object]] = {}  # a result read off another job's
         self.tmp = tempfile.TemporaryDirectory(prefix="built-site-")
@@ -85,8 +86,8 @@ class Jobs:
         if ("build", "site") in wanted:
             site_dir = Path(self.tmp.name) / "site"
             self.futures["build", "site"] = self.pools["background"].submit(lambda: (build(root, site_dir), site_dir))
-        if urls or queries:
-            self.futures["browser", "site"] = self.pools["background"].submit(self._visit, urls, queries)
+        if urls or queries:  # a thread of its own: Chromium starts while the site builds
+            self.futures["browser", "site"] = self.pools["browser"].submit(self._visit, urls, queries)
 
     def _size(self, key: tuple[str, str]) -> int:
         path = self.site.root / key[1]
@@ -94,15 +95,18 @@ class Jobs:
         return (snippet if snippet.exists() else path).stat().st_size
 
     def _visit(self, urls: list[str], queries: list[str]) -> dict:
+        """The browser's visits: Chromium starts while the site builds (browser.visit_pages)."""
         from urllib.parse import urlsplit
 
         from browser import visit_pages
 
-        proc, site_dir = self.futures["build", "site"].result()
-        if proc.returncode != 0:
-            failed = ["the build failed; see test_strict_build_passes"]
-            return {"pages": {u: failed for u in urls}, "search": {q: ([], failed) for q in queries}}
-        return visit_pages(site_dir, urlsplit(self.site.config["site_url"]).path or "/", urls, queries)
+        prefix, build = urlsplit(self.site.config["site_url"]).path or "/", self.futures["build", "site"]
+        return visit_pages(
+            Path(self.tmp.name) / "site", prefix, urls, queries, lambda: build.result()[0].returncode == 0
+        )
+
+    def has(self, kind: str, name: str) -> bool:
+        return (kind, name) in self.futures or (kind, name) in self.views
 
     def result(self, kind: str, name: str):
         """The job's result; a job that failed outright fails the asking test, naming why."""
@@ -144,13 +148,33 @@ def wanted_jobs(site: Site, items) -> tuple[set[tuple[str, str]], list[str], lis
     return wanted, urls, queries
 
 
+def pytest_addoption(parser):
+    parser.addoption("--page", metavar="TOPIC", help="only the tests of docs/TOPIC.md (make test PAGE=TOPIC)")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "job(kind, param='page'): the test reads the background job of its page")
+    config.addinivalue_line("markers", "every_page: a check that `--page TOPIC` runs too")
+
+
+def about(item, topic: str) -> bool:
+    """Is `item` a test of docs/<topic>.md (a parameter names its page, snippet, notebook or
+    URL), or one that every page needs (marked every_page: the strict build)?"""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return item.get_closest_marker("every_page") is not None
+    values = " ".join(str(v) for v in callspec.params.values())
+    return re.search(rf"(?:^|[/\s]){re.escape(topic)}(?:[./\s]|$)", values) is not None
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Tests that need no job first, then those that read one, the browser's last: each waits
-    for its background work as late as it can (a stable sort: file order is kept)."""
+    """--page: only that page's tests. Then the tests that need no job first, those that read
+    one next, the browser's last: each waits for its background work as late as it can."""
+    if topic := config.getoption("--page"):
+        if not (Site().docs_dir / f"{topic}.md").exists():
+            raise pytest.UsageError(f"--page {topic}: there is no docs/{topic}.md")
+        config.hook.pytest_deselected(items=[i for i in items if not about(i, topic)])
+        items[:] = [i for i in items if about(i, topic)]
     items.sort(
         key=lambda i: 2 if "browser_visits" in getattr(i, "fixturenames", ()) else bool(i.get_closest_marker("job"))
     )

@@ -10,6 +10,7 @@
    each in a fresh process. The goal: the suite within 1.5x of the floor on 2 cores.
 4. The cold build's time (budget 10 s on 2 cores) and how the output blocks are checked:
    the share checked exactly (goal: at least 9 in 10), and which use a looser mode.
+5. The writer's loop: `make test PAGE=tensors`, one page verified completely (target 10 s).
 
 It prints a table and exits 1 if a target is missed. Nothing here is a test: Lighthouse
 scores move a point or two between runs, and a timing is not a fact to assert.
@@ -40,6 +41,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from browser import BUDGET_KIB, _Host, chromium, serve, weigh  # noqa: E402
 
 from pipeline import THREADS, Site  # noqa: E402
+from pipeline.run import run  # noqa: E402
 from pipeline.site_checks import build  # noqa: E402
 
 LIGHTHOUSE = "lighthouse@12.8.2"
@@ -50,6 +52,7 @@ FLOOR_FACTOR = 1.5
 # loaded the machine: a budget for this report, never a test's assertion.
 BUILD_BUDGET_S = 10
 EXACT_SHARE = 0.9
+ONE_PAGE, ONE_PAGE_TARGET_S = "tensors", 10  # `make test PAGE=tensors`, on 2 cores
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-quic --disable-background-networking"
 
 
@@ -170,18 +173,18 @@ def floor_seconds(site: Site) -> float:
     start = time.perf_counter()
     for path in site.pages():
         page = site.read(path)
-        if page.python:
-            problems = site.run(page, threads=THREADS)
-            if problems:
-                sys.exit(f"report: {site.rel(path)} does not run as shown:\n" + "\n".join(problems))
+        if page.python and (problems := run(page, threads=THREADS).problems):
+            sys.exit(f"report: {site.rel(path)} does not run as shown:\n" + "\n".join(map(str, problems)))
     return time.perf_counter() - start
 
 
-def suite_seconds() -> float:
+def suite_seconds(*args: str) -> float:
+    """The wall time of `pytest -q ARGS` (no args: the whole suite; `--page tensors`: the
+    writer's loop, `make test PAGE=tensors`)."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT)
     if proc.returncode != 0:
-        sys.exit("report: the test suite failed")
+        sys.exit(f"report: pytest {' '.join(args)} failed")
     return time.perf_counter() - start
 
 
@@ -251,6 +254,14 @@ def main() -> int:
                     f" {s['bytes (gzipped)'] / 1024:.0f} | {', '.join(s['failing audits']) or '-'} |"
                 )
 
+    print("\n## One page, the writer's loop\n")
+    one = suite_seconds("--page", ONE_PAGE)
+    print(
+        f"`make test PAGE={ONE_PAGE}` (its runs, notebook, build checks, browser visit): {one:.1f} s"
+        f" (target {ONE_PAGE_TARGET_S} s)"
+    )
+    if one > ONE_PAGE_TARGET_S:
+        missed.append(f"make test PAGE={ONE_PAGE}: {one:.1f} s > {ONE_PAGE_TARGET_S} s")
     if not args.no_suite:
         print("\n## Test suite against its floor\n")
         floor = floor_seconds(site)

@@ -29,7 +29,11 @@ def test_exact_passes_the_same_text_up_to_trailing_space_and_blank_lines():
 def test_exact_fails_a_changed_digit_with_a_diff():
     check = Check(checks.EXACT, "tensor([1, 2, 3])\nshape (3,)\n", SHOWN_AT)
     [problem] = problems(check, "tensor([1, 2, 4])\nshape (3,)\n")
-    assert problem.startswith(f"{WHERE}: output differs from the page\n")
+    # At the page line of the line that differs (the fence is at SHOWN_AT); the snippet line
+    # that printed it is the block's first where the runner could not tell.
+    assert problem.startswith(
+        f"docs/probe.md:{SHOWN_AT + 1}: output differs from the page at its line 1, printed by {SOURCE}\n"
+    )
     assert "--- page shows (docs/probe.md:9)" in problem
     assert f"+++ code prints ({SOURCE})" in problem
     assert "\n-tensor([1, 2, 3])\n+tensor([1, 2, 4])\n shape (3,)" in problem

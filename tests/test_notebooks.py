@@ -33,6 +33,8 @@ def test_notebook_runs_in_a_fresh_kernel(page, job):
     """The notebook a reader downloads runs top to bottom (nbclient, fresh kernel, warnings as
     errors) and each cell prints what the page shows."""
     problems = job.result("notebook", page).problems
+    if problems and job.has("page", page) and job.result("page", page):
+        pytest.skip(f"the page's own run fails too: reported once, by test_page_runs_as_shown[{page}]")
     if problems:
         pytest.fail("\n\n".join(map(str, problems)), pytrace=False)
 
@@ -43,7 +45,8 @@ def test_rendered_notebook_is_not_stale(page, job):
     """A notebook page (docs/notebooks/<topic>.ipynb, outputs stored) is exactly what executing
     its page's notebook gives now: same cells, same text, same pictures."""
     ran = job.result("notebook", page)
-    assert not ran.problems, f"{page}'s notebook fails; see test_notebook_runs_in_a_fresh_kernel"
+    if ran.problems:
+        pytest.skip(f"{page}'s notebook fails: reported by test_notebook_runs_in_a_fresh_kernel[{page}]")
     import nbformat
 
     stored_at = SITE.docs_dir / "notebooks" / f"{Path(page).stem}.ipynb"
@@ -56,40 +59,30 @@ def test_every_page_with_code_has_a_notebook():
     assert "docs/tensors.md" in IDS and len(IDS) >= 10
 
 
-def test_built_site_offers_notebook_and_script(built_site, pages):
+@pytest.mark.parametrize("page", PAGES, ids=IDS)
+def test_built_site_offers_notebook_and_script(page, built_site):
     """From the built site: each page with code links its notebook, its script and Colab, and
     the linked files are the ones the tests check (notebook as made, script = snippet file)."""
     from bs4 import BeautifulSoup
 
     proc, site_dir = built_site
-    assert proc.returncode == 0
-    problems = []
-    for path in PAGES:
-        name = topic(SITE, path)
-        html = (site_dir / SITE.url_of(path)).read_text(encoding="utf-8")
-        links = {
-            a.get_text(strip=True): a["href"] for a in BeautifulSoup(html, "html.parser").select(".page-downloads a")
-        }
-        nb_href, py_href, colab = (
-            links.get("Download notebook"),
-            links.get("Download script"),
-            links.get("Open in Colab"),
-        )
-        if not (nb_href and py_href and colab):
-            problems.append(f"{SITE.rel(path)}: links under the title are {links}")
-            continue
-        base = (site_dir / SITE.url_of(path)).parent
-        got_nb = (base / nb_href).resolve()
-        got_py = (base / py_href).resolve()
-        if got_nb != (site_dir / DOWNLOADS / f"{name}.ipynb").resolve() or not got_nb.exists():
-            problems.append(f"{SITE.rel(path)}: notebook link {nb_href} does not lead to the built notebook")
-        elif got_nb.read_text(encoding="utf-8") != dumps(notebook(SITE, path)[0]):
-            problems.append(f"{SITE.rel(path)}: the built notebook is not the page's notebook")
-        snippet = SITE.root / "snippets" / f"{name}.py"
-        if not got_py.exists() or got_py.read_bytes() != snippet.read_bytes():
-            problems.append(f"{SITE.rel(path)}: script link {py_href} is not snippets/{name}.py")
-        repo = SITE.config["repo_url"].removeprefix("https://github.com/").rstrip("/")
-        want = f"https://colab.research.google.com/github/{repo}/blob/main/{SITE.rel(committed(SITE, path))}"
-        if colab != want:
-            problems.append(f"{SITE.rel(path)}: Colab link {colab} is not {want}")
-    assert not problems, "\n".join(problems)
+    assert proc.returncode == 0, "the build failed; see test_strict_build_passes"
+    name, html = topic(SITE, page), site_dir / SITE.url_of(page)
+    links = {
+        a.get_text(strip=True): a["href"]
+        for a in BeautifulSoup(html.read_text(), "html.parser").select(".page-downloads a")
+    }
+    nb_href, py_href, colab = (links.get(k) for k in ("Download notebook", "Download script", "Open in Colab"))
+    assert nb_href and py_href and colab, f"{SITE.rel(page)}: links under the title are {links}"
+    got_nb, got_py = ((html.parent / href).resolve() for href in (nb_href, py_href))
+    assert got_nb == (site_dir / DOWNLOADS / f"{name}.ipynb").resolve() and got_nb.exists(), (
+        f"{SITE.rel(page)}: notebook link {nb_href} does not lead to the built notebook"
+    )
+    assert got_nb.read_text(encoding="utf-8") == dumps(notebook(SITE, page)[0]), "the built notebook is not the page's"
+    snippet = SITE.root / "snippets" / f"{name}.py"
+    assert got_py.exists() and got_py.read_bytes() == snippet.read_bytes(), (
+        f"script link {py_href} is not {snippet.name}"
+    )
+    repo = SITE.config["repo_url"].removeprefix("https://github.com/").rstrip("/")
+    want = f"https://colab.research.google.com/github/{repo}/blob/main/{SITE.rel(committed(SITE, page))}"
+    assert colab == want, f"{SITE.rel(page)}: Colab link {colab} is not {want}"

@@ -11,6 +11,7 @@ from pipeline.site_checks import check_html, leak_line, markdown_leaks, third_pa
 PAGES = [Site().rel(p) for p in Site().pages()]
 
 
+@pytest.mark.every_page
 def test_strict_build_passes(built_site):
     proc, _ = built_site
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}{proc.stderr}"
@@ -21,7 +22,8 @@ def test_html_shows_only_code_the_tests_ran(page, site, built_site, pages):
     """The guard: the built page's Python and output blocks are exactly those the tests ran and compared."""
     proc, site_dir = built_site
     assert proc.returncode == 0, "the build failed; see test_strict_build_passes"
-    assert page in pages, f"{page} could not be read; see test_page_runs_as_shown"
+    if page not in pages:
+        pytest.skip(f"{page} could not be read: reported by test_page_runs_as_shown[{page}]")
     problems = check_html(site, site_dir, pages, only=page)
     assert not problems, "\n".join(problems)
 
