@@ -17,14 +17,18 @@ RENDERED = rendered(SITE)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
-def test_committed_notebook_is_current(page):
+def test_committed_notebook_is_current(page, job):
     """notebooks/<topic>.ipynb (what "Open in Colab" opens) is what the page makes now."""
     target = committed(SITE, page)
     nb, _ = notebook(SITE, page)
-    assert target.exists(), f"{SITE.rel(target)} is missing: run `make notebooks`"
-    assert target.read_text(encoding="utf-8") == dumps(nb), (
-        f"{SITE.rel(target)} is stale: {SITE.rel(page)} changed since it was made; run `make notebooks`"
-    )
+    assert target.exists(), f"{SITE.rel(target)} is missing: run `make accept PAGE=...` or `make notebooks`"
+    if target.read_text(encoding="utf-8") != dumps(nb):
+        name = SITE.rel(page)
+        if job.has("page", name) and job.result("page", name):  # the page is wrong: one report, there
+            pytest.skip(f"{SITE.rel(target)} is stale, and {name} fails: see test_page_runs_as_shown[{name}]")
+        pytest.fail(
+            f"{SITE.rel(target)} is stale: {name} changed since it was made; run `make notebooks`", pytrace=False
+        )
 
 
 @pytest.mark.job("notebook")
