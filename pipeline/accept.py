@@ -53,9 +53,11 @@ def accept(site: Site, path: Path) -> tuple[str, list[str]]:
         new[start:end] = lines
     if new != raw:
         path.write_text("\n".join(new), encoding="utf-8")
-        target = committed(site, path)
-        target.write_text(dumps(notebook(site, path)[0]), encoding="utf-8")
-        left.append(f"wrote {site.rel(path)} and {site.rel(target)}")
+        left.append(f"wrote {site.rel(path)}")
+    target, made = committed(site, path), dumps(notebook(site, path)[0])
+    if not target.exists() or target.read_text(encoding="utf-8") != made:
+        target.write_text(made, encoding="utf-8")
+        left.append(f"wrote {site.rel(target)}")
     name = site.rel(path)
     diff = difflib.unified_diff(raw, new, f"{name} (before)", f"{name} (accepted)", lineterm="")
     return "\n".join(diff), left

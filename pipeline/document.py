@@ -7,7 +7,7 @@ Reading (Sybil's shape: a document of regions, each carrying what evaluates it):
    page line of its include, so a problem names both;
 2. lex: one grammar for every directive, an HTML comment alone on its lines:
    ``<!--pytest-codeblocks:expected-output-->``, ``<!--file:NAME.py-->``,
-   ``<!--output:MODE ...-->`` (pipeline/checks.py);
+   ``<!--output:MODE ...-->`` (pipeline/checks.py), ``<!--exercise:start|check-->``;
 3. extract: pytest-codeblocks' extractor finds the fenced blocks; each output block is
    folded into the code block above it as its Check;
 4. what is left is prose, with its images.
@@ -31,8 +31,8 @@ from pipeline import FIGURES, SHELL, PageError, Site, checks
 from pipeline.checks import EXACT, Check
 
 # A directive: <!--NAME:ARGUMENT-->, alone on its line(s). NAME is one of DIRECTIVES.
-DIRECTIVE = re.compile(r"<!--[-\s]*(?P<name>pytest-codeblocks|file|output)\s*:(?P<arg>.*?)[-\s]*-->", re.S)
-DIRECTIVE_START = re.compile(r"^\s*<!--[-\s]*(?:pytest-codeblocks|file|output)\s*:")
+DIRECTIVE = re.compile(r"<!--[-\s]*(?P<name>pytest-codeblocks|file|output|exercise)\s*:(?P<arg>.*?)[-\s]*-->", re.S)
+DIRECTIVE_START = re.compile(r"^\s*<!--[-\s]*(?:pytest-codeblocks|file|output|exercise)\s*:")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 IMAGE = re.compile(
     r"!\[(?P<alt>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)(?:\{(?P<attrs>[^}]*)\})?"
@@ -62,6 +62,7 @@ class Block:
     output: tuple[int, int] | None = None  # the same for the output block under it
     check: Check | None = None  # how the output block under it is compared (pipeline.checks)
     file: str | None = None  # <!--file:NAME-->: written to NAME, run by a later shell block
+    exercise: str | None = None  # <!--exercise:start--> or <!--exercise:check--> (pipeline/rules.py)
 
     @property
     def checked(self) -> bool:
@@ -253,8 +254,8 @@ def read(site: Site, page: Path) -> Document:
             outputs.add(start)
             orphans += _attach(blocks, d, block, page_lines[d.start])
             continue
-        if d is not None and d.name == "file" and block.syntax == "python":
-            block = dataclasses.replace(block, file=d.arg)
+        if d is not None and d.name in ("file", "exercise") and block.syntax == "python":
+            block = dataclasses.replace(block, **{d.name: d.arg})
         if cb.expected_output is not None:  # the extractor took the next fence as its output
             at = _next_line(lines, block.span[1], lambda s: s.lstrip().startswith("```"))
             output = (at, at + cb.expected_output.count("\n") + 2)

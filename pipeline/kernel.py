@@ -37,9 +37,9 @@ def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS):
     -> (what is wrong, the executed notebook, what each code cell printed: [] if one failed)."""
     doc = site.read(path)
     nb, indexes = notebook(site, path, doc)
-    where = dict(zip(indexes, (b.where for b in doc.runs)))
+    where = {nb.cells[n].id: b.where for n, b in zip(indexes, doc.runs)}  # cell id -> its block's page line
     alts = {n: [o.data["text/plain"] for o in nb.cells[n].outputs if o.output_type == "display_data"] for n in indexes}
-    nb.cells.insert(0, new_code_cell(PREAMBLE, id="preamble"))
+    hidden = _hidden_cells(nb, indexes, doc.runs, where)
     # A downloaded notebook runs where the reader runs it: Jupyter started from a virtual
     # environment that is not activated, whose PATH finds another `python` (one without
     # torch). Here the first python, python3 and torchrun on PATH fail loudly: a cell must
@@ -52,10 +52,11 @@ def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS):
             )
             shim.chmod(0o755)
         failed = _kernel(nb, child_env(threads, path=no_torch, warnings=KERNEL_WARNINGS), workdir)
-    nb.cells.pop(0)
+    nb.cells = [c for c in nb.cells if c.id not in hidden]
     if failed is not None:
-        n, error = failed
-        return [Problem(where.get(n, doc.path), f"the notebook's cell {n + 1} failed in a fresh kernel", error)], nb, []
+        cell_id, error = failed
+        what = hidden.get(cell_id) or f"the notebook's cell {cell_id.removeprefix('cell-')} failed in a fresh kernel"
+        return [Problem(where.get(cell_id, doc.path), what, error)], nb, []
     problems, results = [], []
     for n, block in zip(indexes, doc.runs):
         cell = nb.cells[n]
@@ -77,9 +78,31 @@ def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS):
     return problems, nb, [_stream(nb.cells[n], "stdout") for n in indexes]
 
 
-def _kernel(nb: nbformat.NotebookNode, env: dict, workdir: Path) -> tuple[int, str] | None:
-    """Run `nb` (the preamble first) in a fresh kernel -> None, or (the index of the cell that
-    failed, without the preamble, and the error)."""
+def _hidden_cells(nb, indexes: list[int], runs: list, where: dict) -> dict[str, str]:
+    """Cells run in the tests only, not in the notebook a reader downloads: the preamble, and
+    for each exercise the namespace its start block leaves, on which its check must fail
+    before the solution runs (or it would pass any answer). -> {cell id: what its failure means}."""
+    hidden = {"preamble": ""}
+    cells = [(0, new_code_cell(PREAMBLE, id="preamble"))]
+    for n, block in zip(indexes, runs):
+        if block.exercise == "start":
+            cells.append((n + 1, new_code_cell("__exercise_start = dict(globals())", id=f"exercise-start-{n}")))
+            hidden[f"exercise-start-{n}"] = ""
+        elif block.exercise == "check":
+            code = f"try:\n    exec({block.code!r}, dict(__exercise_start))\nexcept Exception:\n    pass\nelse:\n"
+            code += "    raise AssertionError('the check passes on the starting block')"
+            cells.append((n, new_code_cell(code, id=f"exercise-check-{n}")))
+            hidden[f"exercise-check-{n}"] = (
+                "this exercise's check passes on its starting block: it would pass any answer"
+            )
+            where[f"exercise-check-{n}"] = block.where
+    for at, cell in sorted(cells, key=lambda c: c[0], reverse=True):
+        nb.cells.insert(at, cell)
+    return hidden
+
+
+def _kernel(nb: nbformat.NotebookNode, env: dict, workdir: Path) -> tuple[str, str] | None:
+    """Run `nb` in a fresh kernel -> None, or (the id of the cell that failed, the error)."""
     import asyncio
 
     from nbclient import NotebookClient
@@ -95,10 +118,8 @@ def _kernel(nb: nbformat.NotebookNode, env: dict, workdir: Path) -> tuple[int, s
         # asyncio.run closes its event loop (client.execute() leaves one open per thread).
         asyncio.run(client.async_execute(env=env, cwd=str(workdir)))
     except CellExecutionError as e:
-        errors = (
-            n for n, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))
-        )
-        return next(errors, 0) - 1, re.sub(r"\x1b\[[0-9;]*m", "", str(e))
+        errors = (c.id for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
+        return next(errors, "?"), re.sub(r"\x1b\[[0-9;]*m", "", str(e))
     return None
 
 

@@ -33,6 +33,7 @@ def problems(doc: Document) -> list[Problem]:
                     " with <!--pytest-codeblocks:expected-output--> or an <!--output:...--> mode",
                 )
             )
+    found += _exercises(doc)
     blocks = doc.blocks
     for i, b in enumerate(blocks):
         found += _fence(doc, b)
@@ -92,3 +93,41 @@ def _fence(doc: Document, b) -> list[Problem]:
             )
         ]
     return []
+
+
+FOLDED = re.compile(r"^\s*\?\?\? ")  # a collapsed admonition: closed until the reader opens it
+
+
+def _exercises(doc: Document) -> list[Problem]:
+    """An exercise is a start block (<!--exercise:start-->, `...` where the reader writes), its
+    solution in a collapsed admonition (??? success "Solution"), then the check the reader runs
+    (<!--exercise:check-->), which prints what the page shows for a right answer."""
+    found, python = [], doc.python
+    for i, b in enumerate(python):
+        if b.exercise not in (None, "start", "check"):
+            found.append(Problem(b.where, f"<!--exercise:{b.exercise}-->: an exercise block is start or check"))
+        if b.exercise == "check" and not any(p.exercise == "start" for p in python[:i]):
+            found.append(Problem(b.where, "an exercise's check with no <!--exercise:start--> block before it"))
+        if b.exercise != "start":
+            continue
+        rest = python[i + 1 :]
+        end = next((k for k, c in enumerate(rest) if c.exercise in ("start", "check")), len(rest))
+        if "..." not in b.code:
+            found.append(Problem(b.where, "an exercise's start block leaves `...` where the reader writes"))
+        if end == len(rest) or rest[end].exercise != "check":
+            found.append(Problem(b.where, "an exercise's start block needs a <!--exercise:check--> block after it"))
+        elif rest[end].check is None:
+            found.append(Problem(rest[end].where, "an exercise's check prints what a right answer gets: show it"))
+        if not rest[:end] or not all(_folded(doc, s) for s in rest[:end]):
+            what = 'an exercise\'s solution goes between its start and its check, folded: ??? success "Solution"'
+            found.append(Problem(b.where, what))
+    return found
+
+
+def _folded(doc: Document, block) -> bool:
+    """Is the block inside a collapsed admonition (indented under a ??? line)?"""
+    indent = len(doc.lines[block.span[0]]) - len(doc.lines[block.span[0]].lstrip())
+    for line in reversed(doc.lines[: block.span[0]]):
+        if line.strip() and len(line) - len(line.lstrip()) < indent:
+            return FOLDED.match(line) is not None
+    return False

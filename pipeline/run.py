@@ -46,7 +46,7 @@ def run(doc: Document, workdir: Path | None = None, threads: int = THREADS) -> R
     kinds = {b.where: "file" if b.file else "python" if b.syntax == "python" else "shell" for b in blocks}
     spec = [
         {"code": b.code, "kind": kinds[b.where], "file": b.file, "origins": b.origins, "page": b.page}
-        | {"page_lines": b.page_lines}
+        | {"page_lines": b.page_lines, "exercise": b.exercise}
         for b in blocks
     ]
     with tempfile.TemporaryDirectory(prefix="page-run-") as tmp:
@@ -83,6 +83,9 @@ def compare(blocks: list[Block], results: list[dict], label: str = "code prints"
         if result["stderr"].strip():
             what = f"the block wrote to stderr, which the page does not show ({block.source})"
             problems.append(Problem(block.where, what, result["stderr"]))
+        if "check_on_start" in result and result["check_on_start"] is None:
+            what = "this exercise's check passes on its starting block: it would pass any answer"
+            problems.append(Problem(block.where, what, source=block.source))
         if block.check is not None:
             problems += block.check.compare(result["stdout"], block.where, block.source, label, result.get("origins"))
         elif printed := norm(result["stdout"]):

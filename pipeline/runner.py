@@ -146,9 +146,18 @@ def main(spec_path: str, result_path: str) -> None:
     main_module.__builtins__ = __builtins__
     sys.modules["__main__"] = main_module
     sys.stdout = LineOrigins(sys.stdout, blocks)
-    results, files = [], {}
+    results, files, start = [], {}, None
     for i, block in enumerate(blocks):
+        # An exercise's check runs first on the reader's starting code (the namespace as its
+        # start block left it): there it must fail, or it would pass any answer.
+        on_start = (
+            run_block(i, block, blocks, dict(start), files) if block.get("exercise") == "check" and start else None
+        )
         results.append(run_block(i, block, blocks, main_module.__dict__, files))
+        if on_start is not None:
+            results[-1]["check_on_start"] = on_start["error"]["type"] if on_start["error"] else None
+        if block.get("exercise") == "start":
+            start = dict(main_module.__dict__)
         if results[-1]["error"]:
             break
     with open(result_path, "w", encoding="utf-8") as f:

@@ -181,3 +181,84 @@ result = total.cpu()  # back to the CPU, where NumPy can read it
 print(result)
 print(result.numpy().shape)
 # --8<-- [end:back-to-cpu]
+
+# --8<-- [start:exercise-zeros]
+half_zeros = ...  # 3x4, all zeros, float16, made on `device`
+# --8<-- [end:exercise-zeros]
+
+# --8<-- [start:solution-zeros]
+half_zeros = torch.zeros(3, 4, dtype=torch.float16, device=device)
+# --8<-- [end:solution-zeros]
+
+
+# --8<-- [start:check-zeros]
+def check_zeros(t):
+    assert isinstance(t, torch.Tensor), f"expected a tensor, got {type(t)}"
+    assert t.shape == (3, 4), f"expected shape (3, 4), got {tuple(t.shape)}"
+    assert t.dtype == torch.float16, f"expected float16, got {t.dtype}"
+    assert t.device.type == device, f"expected {device}, got {t.device.type}"
+    assert not t.any(), "expected every value to be 0"
+    print("right: a 3x4 float16 tensor of zeros, on the chosen device")
+
+
+check_zeros(half_zeros)
+# --8<-- [end:check-zeros]
+
+# --8<-- [start:exercise-memory]
+readings = np.arange(4.0)
+shared = ...  # a tensor that shares the memory of `readings`
+copied = ...  # a tensor with a copy of the values of `readings`
+readings[0] = 100.0  # changes the array after both tensors exist
+# --8<-- [end:exercise-memory]
+
+# --8<-- [start:solution-memory]
+readings = np.arange(4.0)
+shared = torch.from_numpy(readings)
+copied = torch.tensor(readings)
+readings[0] = 100.0  # changes the array after both tensors exist
+# --8<-- [end:solution-memory]
+
+
+# --8<-- [start:check-memory]
+def check_memory(shared, copied):
+    for name, t in (("shared", shared), ("copied", copied)):
+        assert isinstance(t, torch.Tensor), f"{name}: expected a tensor"
+    assert shared[0] == 100, "shared[0] did not change: it has its own copy"
+    assert copied[0] == 0, "copied[0] changed: it shares the array's memory"
+    print("right: from_numpy shares the memory, torch.tensor copies")
+
+
+check_memory(shared, copied)
+# --8<-- [end:check-memory]
+
+
+# --8<-- [start:exercise-to-numpy]
+def to_numpy(t):
+    """A NumPy array of t's values, wherever t lives, gradients or not."""
+    ...
+
+
+# --8<-- [end:exercise-to-numpy]
+
+
+# --8<-- [start:solution-to-numpy]
+def to_numpy(t):
+    """A NumPy array of t's values, wherever t lives, gradients or not."""
+    return t.detach().cpu().numpy()
+
+
+# --8<-- [end:solution-to-numpy]
+
+
+# --8<-- [start:check-to-numpy]
+def check_to_numpy(to_numpy):
+    weights = torch.ones(2, 2, device=device, requires_grad=True)
+    got = to_numpy(weights)
+    assert isinstance(got, np.ndarray), f"expected an array, got {type(got)}"
+    assert got.shape == (2, 2), f"expected shape (2, 2), got {got.shape}"
+    assert (got == 1).all(), f"expected all ones, got {got}"
+    print("right: works on any device, with gradients tracked")
+
+
+check_to_numpy(to_numpy)
+# --8<-- [end:check-to-numpy]

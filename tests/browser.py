@@ -209,6 +209,20 @@ COPY_ALL = """async () => {
 }"""
 
 
+async def check_folds(page) -> list[str]:
+    """Folded solutions (collapsed admonitions, <details>) are closed on load, and Enter on the
+    first one's summary (the keyboard, as a reader without a mouse) opens it, and closes it."""
+    folds = await page.evaluate("() => [...document.querySelectorAll('article details')].map((d) => d.open)")
+    problems = [f"{sum(folds)} of {len(folds)} folded solutions are open on load"] if any(folds) else []
+    if folds:
+        await page.locator("article details > summary").first.focus()
+        for want in (True, False):
+            await page.keyboard.press("Enter")
+            if await page.evaluate("document.querySelector('article details').open") != want:
+                problems.append(f"Enter on a folded solution's summary did not {'open' if want else 'close'} it")
+    return problems
+
+
 async def check_page(browser, base_url: str, url: str, site_dir, clipboard: asyncio.Lock) -> list[str]:
     """Everything one page's visit checks; -> the problems found. `clipboard`: the browser's
     clipboard is one for all its pages, so one page at a time copies."""
@@ -240,8 +254,11 @@ async def check_page(browser, base_url: str, url: str, site_dir, clipboard: asyn
         scheme = await page.evaluate("document.body.getAttribute('data-md-color-scheme')")
         if scheme != "default":
             problems.append(f"the palette toggle, pressed again, left the scheme at {scheme!r}")
+        problems += await check_folds(page)
         if not url.startswith(("notebooks/", "no-such-page")):
             want = [text for _, text in html_blocks((site_dir / url).read_text(encoding="utf-8"))]
+            # A reader opens a folded solution before copying it (a closed one copies nothing).
+            await page.evaluate("() => document.querySelectorAll('article details').forEach((d) => (d.open = true))")
             async with clipboard:
                 got = await page.evaluate(COPY_ALL)
             if len(got) != len(want):

@@ -11,6 +11,7 @@
 4. The cold build's time (budget 10 s on 2 cores) and how the output blocks are checked:
    the share checked exactly (goal: at least 9 in 10), and which use a looser mode.
 5. The writer's loop: `make test PAGE=tensors`, one page verified completely (target 10 s).
+6. Exercises per chapter (each with a start block, a folded solution and a check).
 
 It prints a table and exits 1 if a target is missed. Nothing here is a test: Lighthouse
 scores move a point or two between runs, and a timing is not a fact to assert.
@@ -199,6 +200,9 @@ def print_checks(site: Site, missed: list[str]) -> None:
             counts[block.check.mode] = counts.get(block.check.mode, 0) + 1
             if not block.check.exact:
                 loose.append(f"{site.rel(path)}:{block.check.line} {block.check.mode}")
+    exercises = {site.rel(p): sum(b.exercise == "start" for b in site.read(p).runs) for p in site.pages()}
+    print("## Exercises per chapter\n")
+    print("\n".join(f"- {page}: {n}" for page, n in exercises.items() if site.read(site.root / page).python) + "\n")
     total = sum(counts.values())
     exact = counts.get("exact", 0)
     print(f"## Output blocks: {exact} of {total} checked exactly ({exact / total:.0%}; goal at least 90%)\n")

@@ -770,3 +770,96 @@ def test_an_exact_output_that_names_the_device_or_a_path_points_to_claims(tmp_pa
         assert any("names the machine that ran it" in p and "<!--output:claims-->" in p for p in problems), shown
     site = sandbox(tmp_path / "ok", GOOD.replace("```text\n2\n```", "```text\nall on the CPU: True\n```"))
     assert site.read(site.docs_dir / "probe.md").problems == []
+
+
+# -- exercises: a start block, a folded solution, a check that must fail on the start --------
+EXERCISE = """
+# --8<-- [start:ex-start]
+squares = ...  # the squares of 0 to 4, in a list
+# --8<-- [end:ex-start]
+
+# --8<-- [start:ex-solution]
+squares = [n * n for n in range(5)]
+# --8<-- [end:ex-solution]
+
+# --8<-- [start:ex-check]
+def check(answer):
+    assert isinstance(answer, list), f"expected a list, got {type(answer).__name__}"
+    assert answer == [0, 1, 4, 9, 16], f"expected [0, 1, 4, 9, 16], got {answer}"
+    print("right: the squares of 0 to 4")
+
+
+check(squares)
+# --8<-- [end:ex-check]
+"""
+
+EXERCISE_PAGE = textwrap.dedent(
+    """\
+    # Probe
+
+    <!--exercise:start-->
+
+    ```python
+    --8<-- "snippets/probe.py:ex-start"
+    ```
+
+    ??? success "Solution"
+
+        ```python
+        --8<-- "snippets/probe.py:ex-solution"
+        ```
+
+    <!--exercise:check-->
+
+    ```python
+    --8<-- "snippets/probe.py:ex-check"
+    ```
+
+    <!--pytest-codeblocks:expected-output-->
+
+    ```text
+    right: the squares of 0 to 4
+    ```
+    """
+)
+
+
+def exercise_site(tmp_path: Path, snippet: str = EXERCISE, page: str = EXERCISE_PAGE) -> Site:
+    site = sandbox(tmp_path, page)
+    (site.root / "snippets" / "probe.py").write_text(SNIPPET + snippet, encoding="utf-8")
+    return site
+
+
+def test_an_exercise_runs_its_solution_with_its_check_and_the_check_fails_on_the_start(tmp_path):
+    from pipeline.kernel import execute
+
+    site = exercise_site(tmp_path)
+    assert problems_of(site) == []
+    (tmp_path / "work").mkdir()
+    assert execute(site, site.docs_dir / "probe.md", tmp_path / "work")[0] == []
+
+
+def test_a_check_that_passes_on_the_starting_block_fails_in_the_page_and_the_notebook(tmp_path):
+    from pipeline.kernel import execute
+
+    lax = EXERCISE.replace('    assert isinstance(answer, list), f"expected a list, got {type(answer).__name__}"\n', "")
+    lax = lax.replace('    assert answer == [0, 1, 4, 9, 16], f"expected [0, 1, 4, 9, 16], got {answer}"\n', "")
+    site = exercise_site(tmp_path, lax)
+    [problem] = problems_of(site)
+    assert problem.startswith("docs/probe.md:17: this exercise's check passes on its starting block"), problem
+    (tmp_path / "work").mkdir()
+    [problem] = execute(site, site.docs_dir / "probe.md", tmp_path / "work")[0]
+    assert str(problem).startswith("docs/probe.md:17: this exercise's check passes on its starting block"), problem
+
+
+def test_an_exercise_needs_its_solution_folded_and_its_start_left_open(tmp_path):
+    page = EXERCISE_PAGE.replace(
+        '??? success "Solution"\n\n    ```python\n    --8<-- "snippets/probe.py:ex-solution"\n    ```',
+        '```python\n--8<-- "snippets/probe.py:ex-solution"\n```',
+    )
+    site = exercise_site(tmp_path / "a", page=page)
+    problems = [str(p) for p in site.read(site.docs_dir / "probe.md").problems]
+    assert any("solution goes between its start and its check, folded" in p for p in problems), problems
+    site = exercise_site(tmp_path / "b", EXERCISE.replace("squares = ...  #", "squares = None  #"))
+    problems = [str(p) for p in site.read(site.docs_dir / "probe.md").problems]
+    assert any("leaves `...` where the reader writes" in p for p in problems), problems
