@@ -286,7 +286,9 @@ def _check_claims(check: Check, printed: str, where: str, label: str) -> list[Pr
             continue
         for pat, line in zip(check.patterns, lines):
             if not re.fullmatch(pat, line):
-                problems.append(Problem(where, f"line {line!r} {who} does not match the claim /{pat}/"))
+                problems.append(
+                    Problem(where, f"line {line!r} {who} does not match the claim /{pat}/", "\n".join(lines))
+                )
     return problems
 
 

@@ -144,7 +144,10 @@ def _plain_markdown(site: Site, page: Path, text: str) -> str:
     """MkDocs Markdown -> Markdown that Jupyter and Colab render."""
     out: list[str] = []
     lines = text.split("\n")
-    i = 0
+    # Indented lines first: the rest of an admonition that a code cell cut in two (an
+    # exercise's folded solution and the words after its code).
+    i = next((k for k, line in enumerate(lines) if line.strip() and not line.startswith("    ")), len(lines))
+    out += [f"> {line[4:]}".rstrip() for line in lines[:i]] + ([""] if i else [])
     while i < len(lines):
         m = ADMONITION.match(lines[i])
         if not m:

@@ -180,3 +180,109 @@ x.grad = None
 (frozen.clone() * x).sum().backward()  # a clone is an ordinary tensor
 print(x.grad.cpu())  # the gradient of sum(frozen * x) is frozen
 # --8<-- [end:inference-mode]
+
+# --8<-- [start:exercise-leaf]
+p = ...  # 1.0, -2.0 and 3.0 on `device`: a leaf that autograd records
+# --8<-- [end:exercise-leaf]
+
+# --8<-- [start:solution-leaf]
+p = torch.tensor([1.0, -2.0, 3.0], device=device, requires_grad=True)
+# --8<-- [end:solution-leaf]
+
+
+# --8<-- [start:check-leaf]
+def check_leaf(p):
+    assert isinstance(p, torch.Tensor), f"expected a tensor, got {type(p)}"
+    assert p.requires_grad, "p is not recorded: pass requires_grad=True"
+    assert p.is_leaf, "p is not a leaf: make it with device=, not .to(device)"
+    assert p.device.type == device, f"expected {device}, got {p.device.type}"
+    values = p.tolist()
+    assert values == [1.0, -2.0, 3.0], f"expected 1, -2, 3, got {values}"
+    p.grad = None
+    (p**2).sum().backward()
+    grad = p.grad.tolist()
+    assert grad == [2.0, -4.0, 6.0], f"expected [2.0, -4.0, 6.0], got {grad}"
+    print("right: p is a leaf that records; the gradient of sum(p**2) is 2p")
+
+
+check_leaf(p)
+# --8<-- [end:check-leaf]
+
+# --8<-- [start:exercise-reset]
+weight = torch.tensor([1.0, 2.0], device=device, requires_grad=True)
+grads = []
+for scale in (1.0, 2.0, 3.0):
+    ...  # make this step's gradient its own
+    (scale * weight**2).sum().backward()  # the gradient is 2 * scale * weight
+    grads.append(weight.grad.tolist())
+# --8<-- [end:exercise-reset]
+
+# --8<-- [start:solution-reset]
+weight = torch.tensor([1.0, 2.0], device=device, requires_grad=True)
+grads = []
+for scale in (1.0, 2.0, 3.0):
+    weight.grad = None  # drop the gradient of the step before
+    (scale * weight**2).sum().backward()  # the gradient is 2 * scale * weight
+    grads.append(weight.grad.tolist())
+# --8<-- [end:solution-reset]
+
+
+# --8<-- [start:check-reset]
+def check_reset(grads):
+    expected = [[2.0, 4.0], [4.0, 8.0], [6.0, 12.0]]
+    assert len(grads) == 3, f"expected 3 gradients, got {len(grads)}"
+    for step, (got, want) in enumerate(zip(grads, expected), start=1):
+        assert got == want, (
+            f"step {step}: expected {want}, got {got}; "
+            "is an earlier step's gradient still in weight.grad?"
+        )
+    print("right: each step's gradient is its own")
+
+
+check_reset(grads)
+# --8<-- [end:check-reset]
+
+
+# --8<-- [start:exercise-numeric]
+def numeric_grad(f, x, eps=1e-2):
+    """Estimate the gradient of f at the 1-D tensor x, without autograd."""
+    ...
+
+
+# --8<-- [end:exercise-numeric]
+
+
+# --8<-- [start:solution-numeric]
+def numeric_grad(f, x, eps=1e-2):
+    """Estimate the gradient of f at the 1-D tensor x, without autograd."""
+    estimate = torch.zeros_like(x)  # zeros_like does not copy requires_grad
+    with torch.no_grad():  # f is only evaluated: nothing to record
+        for i in range(len(x)):
+            step = torch.zeros_like(x)
+            step[i] = eps  # move element i only
+            estimate[i] = (f(x + step) - f(x - step)) / (2 * eps)
+    return estimate
+
+
+# --8<-- [end:solution-numeric]
+
+
+# --8<-- [start:check-numeric]
+def check_numeric_grad(numeric_grad):
+    point = torch.tensor(
+        [-1.0, 0.0, 0.5, 2.0], device=device, requires_grad=True
+    )
+    f(point).backward()  # autograd's gradient, to compare with
+    got = numeric_grad(f, point)
+    assert isinstance(got, torch.Tensor), f"expected a tensor, got {type(got)}"
+    assert got.shape == (4,), f"expected shape (4,), got {tuple(got.shape)}"
+    assert not got.requires_grad, (
+        "the estimate was recorded: use torch.no_grad()"
+    )
+    gap = (got - point.grad).abs().max().item()
+    assert gap <= 0.01, f"expected {point.grad.tolist()}, got {got.tolist()}"
+    print("right: the estimate is within 0.01 of autograd's gradient")
+
+
+check_numeric_grad(numeric_grad)
+# --8<-- [end:check-numeric]

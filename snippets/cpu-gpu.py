@@ -267,3 +267,110 @@ if __name__ == "__main__":  # workers may import this file: run main once
     with plt.rc_context({"svg.fonttype": "none"}):
         fig.savefig("cpu-gpu-epoch-times.svg")
     # --8<-- [end:plot-times]
+
+# --8<-- [start:exercise-pin]
+big_batches = DataLoader(
+    dataset,
+    batch_size=64,
+    shuffle=True,
+    pin_memory=...,  # pinned batches on CUDA, ordinary ones anywhere else
+)
+# --8<-- [end:exercise-pin]
+
+# --8<-- [start:solution-pin]
+big_batches = DataLoader(
+    dataset,
+    batch_size=64,
+    shuffle=True,
+    pin_memory=(device == "cuda"),
+)
+# --8<-- [end:solution-pin]
+
+
+# --8<-- [start:check-pin]
+def check_pin(loader):
+    pin, want = loader.pin_memory, device == "cuda"
+    assert isinstance(pin, bool), f"pin_memory should be a bool, not {pin}"
+    assert pin == want, f"on {device!r}, pin_memory should be {want}"
+    inputs, _ = next(iter(loader))
+    assert inputs.is_pinned() == want, f"a batch pinned: {not want}"
+    print("right: batches pinned exactly when the device is CUDA")
+
+
+check_pin(big_batches)
+# --8<-- [end:check-pin]
+
+# --8<-- [start:exercise-ahead]
+ahead_loader = ...  # 2 workers, 6 batches ahead at most, kept alive
+# --8<-- [end:exercise-ahead]
+
+# --8<-- [start:solution-ahead]
+ahead_loader = DataLoader(
+    dataset,
+    batch_size=32,
+    num_workers=2,
+    prefetch_factor=3,  # per worker: 2 x 3 = 6 batches ahead
+    persistent_workers=True,
+    pin_memory=(device == "cuda"),
+)
+# --8<-- [end:solution-ahead]
+
+
+# --8<-- [start:check-ahead]
+def check_ahead(loader):
+    assert isinstance(loader, DataLoader), f"expected a DataLoader: {loader}"
+    assert loader.batch_size == 32, f"batch size: {loader.batch_size}"
+    workers = loader.num_workers
+    assert workers == 2, f"expected 2 worker processes, got {workers}"
+    ahead = workers * loader.prefetch_factor  # prefetch_factor is per worker
+    assert ahead == 6, f"expected 6 batches ahead at most, got {ahead}"
+    assert loader.persistent_workers, "the workers should live across epochs"
+    assert loader.pin_memory == (device == "cuda"), "pin as the page does"
+    print("right: 2 workers, 3 batches each, 6 ahead at most, kept alive")
+
+
+check_ahead(ahead_loader)  # reads its settings: starts no process
+# --8<-- [end:check-ahead]
+
+
+# --8<-- [start:exercise-to-device]
+def to_device(batch):
+    """The pair (inputs, targets) of `batch`, on `device`."""
+    ...
+
+
+# --8<-- [end:exercise-to-device]
+
+
+# --8<-- [start:solution-to-device]
+def to_device(batch):
+    """The pair (inputs, targets) of `batch`, on `device`."""
+    inputs, targets = batch
+    inputs = inputs.to(device, non_blocking=True)
+    targets = targets.to(device, non_blocking=True)
+    return inputs, targets
+
+
+# --8<-- [end:solution-to-device]
+
+
+# --8<-- [start:check-to-device]
+def check_to_device(to_device):
+    batch = next(iter(loader))  # a batch from the loader: on the CPU
+    moved = to_device(batch)
+    assert isinstance(moved, tuple | list), f"expected a pair, got {moved}"
+    assert len(moved) == 2, f"expected (inputs, targets), got {len(moved)}"
+    for name, before, after in zip(("inputs", "targets"), batch, moved):
+        where = after.device.type
+        assert where == device, f"{name}: on {where!r}, not on {device!r}"
+        assert after.dtype == before.dtype, f"{name}: dtype {after.dtype}"
+        assert torch.equal(after.cpu(), before), f"{name}: values changed"
+    there = (all_inputs[:32], all_targets[:32])  # already on the device
+    again = to_device(there)
+    copied = [a is not b for a, b in zip(again, there)]
+    assert not any(copied), "a tensor already on the device came back copied"
+    print("right: batches on the device, none copied twice")
+
+
+check_to_device(to_device)
+# --8<-- [end:check-to-device]

@@ -177,3 +177,150 @@ weight_bytes = sum(
 )
 print(f"the layer's weights: {weight_bytes / 1024:.1f} KiB at any batch size")
 # --8<-- [end:memory]
+
+# --8<-- [start:exercise-full-batches]
+full = ...  # a DataLoader over `dataset`: batches of 64, every one full
+# --8<-- [end:exercise-full-batches]
+
+# --8<-- [start:solution-full-batches]
+full = DataLoader(dataset, batch_size=64, drop_last=True)
+# --8<-- [end:solution-full-batches]
+
+
+# --8<-- [start:check-full-batches]
+def check_full_batches(loader):
+    assert isinstance(loader, DataLoader), f"expected a DataLoader: {loader!r}"
+    assert len(loader) == 15, f"expected 15 batches, got {len(loader)}"
+    sizes = [xb.shape[0] for xb, _ in loader]
+    assert set(sizes) == {64}, f"expected every batch of 64, got sizes {sizes}"
+    print("right: 15 full batches of 64; the other 40 examples are dropped")
+
+
+check_full_batches(full)
+# --8<-- [end:check-full-batches]
+
+
+# --8<-- [start:exercise-repeat]
+def make_loader(seed):
+    """Batches of 4 from `numbers`, in a new order every epoch; the same
+    orders again on every call with the same seed."""
+    ...
+
+
+# --8<-- [end:exercise-repeat]
+
+
+# --8<-- [start:solution-repeat]
+def make_loader(seed):
+    """Batches of 4 from `numbers`, in a new order every epoch; the same
+    orders again on every call with the same seed."""
+    return DataLoader(
+        numbers,
+        batch_size=4,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
+# --8<-- [end:solution-repeat]
+
+
+# --8<-- [start:check-repeat]
+def check_repeat(make_loader):
+    def two_epochs(loader):  # the order of the numbers, epoch by epoch
+        return [torch.cat([b for (b,) in loader]).tolist() for _ in range(2)]
+
+    loader = make_loader(0)
+    assert isinstance(loader, DataLoader), f"expected a DataLoader: {loader!r}"
+    first = two_epochs(loader)
+    for order in first:
+        assert sorted(order) == list(range(10)), f"not 0..9 once each: {order}"
+    assert first[0] != list(range(10)), "epoch 0 is in order: not shuffled"
+    assert first[0] != first[1], "both epochs had the same order"
+    again = two_epochs(make_loader(0))
+    assert again == first, f"seed 0 twice gave {first} and then {again}"
+    assert two_epochs(make_loader(1)) != first, "seed 1 gave seed 0's orders"
+    print("right: a new order every epoch, the same orders for the same seed")
+
+
+check_repeat(make_loader)
+# --8<-- [end:check-repeat]
+
+# --8<-- [start:exercise-csv]
+lines = [  # one example per line: three features, then a class label
+    "5.1,3.5,1.4,0",
+    "4.9,3.0,1.4,0",
+    "6.2,2.9,4.3,1",
+    "5.9,3.0,5.1,2",
+    "6.0,2.2,4.0,1",
+]
+
+
+class CsvDataset(Dataset):
+    """Examples held as lines of text: (float32 features, int64 label)."""
+
+    def __init__(self, lines, transform=None): ...
+
+    def __len__(self): ...
+
+    def __getitem__(self, index): ...
+
+
+# --8<-- [end:exercise-csv]
+
+
+# --8<-- [start:solution-csv]
+class CsvDataset(Dataset):
+    """Examples held as lines of text: (float32 features, int64 label)."""
+
+    def __init__(self, lines, transform=None):
+        self.lines = lines
+        self.transform = transform  # a function of the features, or None
+
+    def __len__(self):
+        return len(self.lines)
+
+    def __getitem__(self, index):
+        *values, label = self.lines[index].split(",")
+        x = torch.tensor([float(v) for v in values])  # float32, shape [3]
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, torch.tensor(int(label))  # int64, shape []
+
+
+# --8<-- [end:solution-csv]
+
+
+# --8<-- [start:check-csv]
+def check_csv(CsvDataset, lines):
+    plain = CsvDataset(lines)
+    n = plain.__len__()  # what len() calls; len() fails unless it is an int
+    assert n == len(lines), f"expected {len(lines)} examples, got {n}"
+    item = plain[2]
+    assert isinstance(item, tuple) and len(item) == 2, (
+        f"expected a (features, label) tuple, got {item!r}"
+    )
+    x, y = item
+    assert isinstance(x, torch.Tensor), f"features: expected a tensor: {x!r}"
+    assert x.shape == (3,), (
+        f"features: expected shape (3,), got {tuple(x.shape)}"
+    )
+    assert x.dtype == torch.float32, f"features: expected float32: {x.dtype}"
+    assert torch.equal(x, torch.tensor([6.2, 2.9, 4.3])), f"example 2 gave {x}"
+    assert isinstance(y, torch.Tensor), f"label: expected a tensor: {y!r}"
+    assert y.shape == (), f"label: expected shape (), got {tuple(y.shape)}"
+    assert y.dtype == torch.int64, f"label: expected int64, got {y.dtype}"
+    assert y == 1, f"example 2's label is 1, got {y}"
+
+    doubled = CsvDataset(lines, transform=lambda t: 2 * t)
+    assert torch.equal(doubled[2][0], 2 * x), "the transform was not applied"
+    assert torch.equal(doubled[2][1], y), "the transform changed the label"
+
+    xb, yb = next(iter(DataLoader(plain, batch_size=4)))
+    assert xb.shape == (4, 3), f"batch: expected (4, 3), got {tuple(xb.shape)}"
+    assert yb.shape == (4,), f"labels: expected (4,), got {tuple(yb.shape)}"
+    print("right: 5 examples of float32 [3] and int64 [], batched to [4, 3]")
+
+
+check_csv(CsvDataset, lines)
+# --8<-- [end:check-csv]

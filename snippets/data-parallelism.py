@@ -200,4 +200,112 @@ if __name__ == "__main__":
         os.environ["MASTER_ADDR"] = "127.0.0.1"
         os.environ["MASTER_PORT"] = str(free_port())
         mp.spawn(spawned, args=(NUM_PROCESSES,), nprocs=NUM_PROCESSES)
-# --8<-- [end:launch]
+    # --8<-- [end:launch]
+
+    # --8<-- [start:exercise-sampler]
+    dataset = make_dataset()  # the 16 examples of ddp_demo.py
+    sampler = ...  # rank 2's shard out of 4, in order, with no process group
+    # --8<-- [end:exercise-sampler]
+
+    # --8<-- [start:solution-sampler]
+    dataset = make_dataset()
+    sampler = DistributedSampler(
+        dataset, num_replicas=4, rank=2, shuffle=False
+    )
+    # --8<-- [end:solution-sampler]
+
+    # --8<-- [start:check-sampler]
+    def check_sampler(sampler):
+        kind = type(sampler).__name__
+        assert isinstance(sampler, DistributedSampler), (
+            f"{kind}, not a sampler"
+        )
+        got = list(sampler)
+        assert got == [2, 6, 10, 14], f"expected [2, 6, 10, 14], got {got}"
+        print("right: rank 2 of 4 trains on examples [2, 6, 10, 14]")
+
+    check_sampler(sampler)
+    # --8<-- [end:check-sampler]
+
+    # --8<-- [start:exercise-shard]
+    def shard(n, rank, world_size):
+        """The indices out of range(n) that `rank` trains on, padded as
+        DistributedSampler(..., shuffle=False) pads them."""
+        ...
+
+    # --8<-- [end:exercise-shard]
+
+    # --8<-- [start:solution-shard]
+    def shard(n, rank, world_size):
+        """The indices out of range(n) that `rank` trains on, padded as
+        DistributedSampler(..., shuffle=False) pads them."""
+        total = -(-n // world_size) * world_size  # n, rounded up
+        # Past n, start again from 0: the padding repeats the first examples.
+        return [i % n for i in range(rank, total, world_size)]
+
+    # --8<-- [end:solution-shard]
+
+    # --8<-- [start:check-shard]
+    def check_shard(shard):
+        for n in range(1, 18):
+            for world in range(1, 5):
+                for rank in range(world):
+                    sampler = DistributedSampler(
+                        range(n), num_replicas=world, rank=rank, shuffle=False
+                    )
+                    want, got = list(sampler), shard(n, rank, world)
+                    call = f"shard({n}, {rank}, {world})"
+                    assert got == want, f"{call}: expected {want}, got {got}"
+        print("right: the same shards as DistributedSampler, padding included")
+
+    check_shard(shard)
+    # --8<-- [end:check-shard]
+
+    # --8<-- [start:exercise-average]
+    def all_reduce_mean(grads):
+        """One gradient per rank in; out, one per rank, each their mean."""
+        ...
+
+    # --8<-- [end:exercise-average]
+
+    # --8<-- [start:solution-average]
+    def all_reduce_mean(grads):
+        """One gradient per rank in; out, one per rank, each their mean."""
+        mean = sum(grads) / len(grads)
+        return [mean.clone() for _ in grads]  # every rank holds its own copy
+
+    # --8<-- [end:solution-average]
+
+    # --8<-- [start:check-average]
+    def check_average(all_reduce_mean):
+        # Whole numbers first: their mean is exact, whatever the order.
+        values = [[4.0, 0.0], [0.0, 8.0], [-4.0, 4.0], [8.0, 4.0]]
+        grads = [torch.tensor(v) for v in values]  # one per rank, 4 ranks
+        got = all_reduce_mean(grads)
+        assert isinstance(got, list), f"expected a list, got {got}"
+        assert len(got) == 4, f"expected one gradient per rank, got {len(got)}"
+        mean = torch.tensor([2.0, 4.0])
+        for rank, g in enumerate(got):
+            assert torch.equal(g, mean), f"rank {rank}: {g}, not {mean}"
+        # Then real ones: two ranks, a shard of 4 examples each, as in DDP.
+        torch.manual_seed(0)
+        model = nn.Linear(3, 1)
+        features, targets = make_dataset()[:8]
+
+        def gradient(rows):
+            model.zero_grad()
+            loss = nn.functional.mse_loss(model(features[rows]), targets[rows])
+            loss.backward()
+            return flat(p.grad for p in model.parameters())
+
+        shards = [gradient(slice(rank, 8, 2)) for rank in range(2)]
+        got = all_reduce_mean(shards)
+        identical = all(torch.equal(g, got[0]) for g in got)
+        assert identical, "the ranks should hold identical gradients"
+        whole = gradient(slice(0, 8))  # one process, all 8 examples
+        close = torch.allclose(got[0], whole, atol=1e-6)  # float rounding
+        assert close, f"{got[0]} is not the whole batch's gradient {whole}"
+        print("right: every rank holds the same gradient, the whole batch's")
+
+    check_average(all_reduce_mean)
+    # --8<-- [end:check-average]

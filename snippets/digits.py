@@ -420,3 +420,85 @@ print(
 print((0.1 + 0.2) + 0.3, 0.1 + (0.2 + 0.3))  # same numbers, other order
 print("threads:", torch.get_num_threads())
 # --8<-- [end:float-order]
+
+
+# --8<-- [start:exercise-wide]
+class WideNet(nn.Module):  # Net with 20 and 40 channels
+    ...
+
+
+# --8<-- [end:exercise-wide]
+
+
+# --8<-- [start:solution-wide]
+class WideNet(nn.Module):  # Net with 20 and 40 channels
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 20, kernel_size=5)
+        self.conv2 = nn.Conv2d(20, 40, kernel_size=5)
+        self.mp = nn.MaxPool2d(2)
+        self.fc = nn.Linear(40 * 4 * 4, 10)  # 40 channels of 4x4 after pooling
+
+    def forward(self, x):
+        x = F.relu(self.mp(self.conv1(x)))
+        x = F.relu(self.mp(self.conv2(x)))
+        return F.log_softmax(self.fc(x.flatten(1)), dim=1)
+
+
+# --8<-- [end:solution-wide]
+
+
+# --8<-- [start:check-wide]
+def check_wide(model_class):
+    assert model_class.forward is not nn.Module.forward, "expected a forward"
+    wide = model_class()
+    out = wide(standardize(train_images[:2]))
+    assert out.shape == (2, 10), f"expected shape (2, 10), got {out.shape}"
+    assert torch.allclose(out.exp().sum(1), torch.ones(2)), (
+        "expected log_softmax"
+    )
+    sizes = [sum(p.numel() for p in m.parameters()) for m in (wide, Net())]
+    assert sizes[0] > 2 * sizes[1], f"expected over twice Net's size: {sizes}"
+    print("right: 10 log-probabilities per image, from a wider network")
+
+
+check_wide(WideNet)
+# --8<-- [end:check-wide]
+
+
+# --8<-- [start:exercise-per-digit]
+def per_digit_accuracy(predicted, labels):
+    """A tensor of 10 values: the share of images of each digit that
+    `predicted` gets right."""
+    ...
+
+
+# --8<-- [end:exercise-per-digit]
+
+
+# --8<-- [start:solution-per-digit]
+def per_digit_accuracy(predicted, labels):
+    """A tensor of 10 values: the share of images of each digit that
+    `predicted` gets right."""
+    right = (predicted == labels).float()
+    return torch.stack([right[labels == d].mean() for d in range(10)])
+
+
+# --8<-- [end:solution-per-digit]
+
+
+# --8<-- [start:check-per-digit]
+def check_per_digit(per_digit_accuracy):
+    labels = torch.arange(10).repeat(2)  # each digit twice
+    predicted = labels.clone()
+    predicted[:3] = 9  # the first 0, 1 and 2 predicted wrong
+    got = per_digit_accuracy(predicted, labels)
+    assert isinstance(got, torch.Tensor), f"expected a tensor, got {type(got)}"
+    want = torch.tensor([0.5] * 3 + [1.0] * 7)
+    assert got.shape == (10,), f"expected shape (10,), got {tuple(got.shape)}"
+    assert torch.allclose(got, want), f"expected {want}, got {got}"
+    print("right: one accuracy per digit")
+
+
+check_per_digit(per_digit_accuracy)
+# --8<-- [end:check-per-digit]

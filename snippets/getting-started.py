@@ -52,3 +52,101 @@ total = (x * 2).sum()
 print(total.item())
 print(x.device.type == device)
 # --8<-- [end:use]
+
+# --8<-- [start:exercise-item]
+largest = ...  # the largest value of x, as a plain Python number
+# --8<-- [end:exercise-item]
+
+# --8<-- [start:solution-item]
+largest = x.max().item()
+# --8<-- [end:solution-item]
+
+
+# --8<-- [start:check-item]
+def check_item(largest):
+    assert not isinstance(largest, torch.Tensor), (
+        "expected a Python number, got a tensor: call .item() on it"
+    )
+    assert isinstance(largest, float), (
+        f"expected a float, got {type(largest).__name__}"
+    )
+    assert largest == 3.0, f"expected 3.0, got {largest}"
+    print("right: 3.0, a plain Python float")
+
+
+check_item(largest)
+# --8<-- [end:check-item]
+
+
+# --8<-- [start:exercise-version]
+def at_least(release):
+    """True if the installed torch is `release` (such as "2.7") or newer."""
+    ...
+
+
+# --8<-- [end:exercise-version]
+
+
+# --8<-- [start:solution-version]
+def at_least(release):
+    """True if the installed torch is `release` (such as "2.7") or newer."""
+    return torch.__version__ >= release
+
+
+# --8<-- [end:solution-version]
+
+
+# --8<-- [start:check-version]
+def check_at_least(at_least):
+    installed = torch.__version__.split("+")[0]  # the release, no build tag
+    for release, want in (("2.7", True), (installed, True), ("99.0", False)):
+        got = at_least(release)
+        assert isinstance(got, bool), (
+            f"at_least({release!r}): expected True or False, got {got!r}"
+        )
+        assert got == want, (
+            f"at_least({release!r}) returned {got}, expected {want}"
+            " (as text, '2.13' < '2.7': compare versions, not text)"
+        )
+    print("right: versions compared as versions, not as text")
+
+
+check_at_least(at_least)
+# --8<-- [end:check-version]
+
+
+# --8<-- [start:exercise-pick]
+def pick_device(allow_gpu=True):
+    """The best device, as in "Pick a device"; "cpu" if not allow_gpu."""
+    ...
+
+
+# --8<-- [end:exercise-pick]
+
+
+# --8<-- [start:solution-pick]
+def pick_device(allow_gpu=True):
+    """The best device, as in "Pick a device"; "cpu" if not allow_gpu."""
+    if allow_gpu and torch.cuda.is_available():
+        return "cuda"
+    if allow_gpu and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+# --8<-- [end:solution-pick]
+
+
+# --8<-- [start:check-pick]
+def check_pick(pick_device):
+    got = pick_device()
+    assert got == device, (
+        f"pick_device() returned {got!r}, expected {device!r}"
+    )
+    got = pick_device(allow_gpu=False)
+    assert got == "cpu", f"pick_device(allow_gpu=False) returned {got!r}"
+    print("right: the best device by default, no GPU when asked")
+
+
+check_pick(pick_device)
+# --8<-- [end:check-pick]

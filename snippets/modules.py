@@ -251,3 +251,159 @@ try:
 except RuntimeError as error:
     print("RuntimeError:", error)
 # --8<-- [end:wrong-size]
+
+
+# --8<-- [start:exercise-color]
+class ColorNet(nn.Module):
+    """Net for 3x32x32 color images: 10 log-probabilities out."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = ...  # as Net's, for images with 3 channels
+        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+        self.mp = nn.MaxPool2d(2)
+        self.fc = ...  # as Net's, for the values a 32x32 image leaves
+
+    def forward(self, x):
+        x = F.relu(self.mp(self.conv1(x)))
+        x = F.relu(self.mp(self.conv2(x)))
+        x = x.flatten(1)
+        x = self.fc(x)
+        return F.log_softmax(x, dim=1)
+
+    # --8<-- [end:exercise-color]
+
+
+# --8<-- [start:solution-color]
+class ColorNet(nn.Module):
+    """Net for 3x32x32 color images: 10 log-probabilities out."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 10, kernel_size=5)  # 3 channels in
+        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+        self.mp = nn.MaxPool2d(2)
+        self.fc = nn.Linear(500, 10)  # 20*5*5 values per image
+
+    def forward(self, x):
+        x = F.relu(self.mp(self.conv1(x)))
+        x = F.relu(self.mp(self.conv2(x)))
+        x = x.flatten(1)
+        x = self.fc(x)
+        return F.log_softmax(x, dim=1)
+
+    # --8<-- [end:solution-color]
+
+
+# --8<-- [start:check-color]
+def check_color_net(ColorNet):
+    torch.manual_seed(0)
+    net = ColorNet().to(device)
+    color_images = torch.randn(4, 3, 32, 32).to(device)  # 4 color images
+    for name, kind in (("conv1", nn.Conv2d), ("fc", nn.Linear)):
+        layer = getattr(net, name)
+        assert isinstance(layer, kind), (
+            f"self.{name} is {layer!r}, not a {kind.__name__}"
+        )
+    assert net.conv1.in_channels == 3, (
+        f"conv1 takes {net.conv1.in_channels} channels; the images have 3"
+    )
+    try:
+        out = net(color_images)
+    except RuntimeError as error:
+        raise AssertionError(f"(4, 3, 32, 32) images fail: {error}") from None
+    assert out.shape == (4, 10), f"expected (4, 10), got {tuple(out.shape)}"
+    print(
+        f"right: (4, 3, 32, 32) in, {net.fc.in_features} values per image "
+        f"into fc, {tuple(out.shape)} out"
+    )
+
+
+check_color_net(ColorNet)
+# --8<-- [end:check-color]
+
+
+# --8<-- [start:exercise-count]
+def count_trainable(module):
+    """The number of values in module's parameters that require grad."""
+    ...
+
+
+# --8<-- [end:exercise-count]
+
+
+# --8<-- [start:solution-count]
+def count_trainable(module):
+    """The number of values in module's parameters that require grad."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+# --8<-- [end:solution-count]
+
+
+# --8<-- [start:check-count]
+def check_count_trainable(count_trainable):
+    frozen = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    frozen[0].requires_grad_(False)  # 32 weights and 8 biases frozen
+    cases = [
+        ("tiny", tiny, 67),
+        ("model", model, 8490),
+        ("nn.ReLU()", nn.ReLU(), 0),
+        ("a model with a frozen layer", frozen, 27),
+    ]
+    for name, module, want in cases:
+        got = count_trainable(module)
+        assert got == want, f"{name}: expected {want}, got {got}"
+    print("right: 67 in tiny, 8490 in Net, 0 in ReLU, 27 with a frozen layer")
+
+
+check_count_trainable(count_trainable)
+# --8<-- [end:check-count]
+
+
+# --8<-- [start:exercise-predict]
+def predict(model, images):
+    """The most probable class of each image, as a tensor of indices."""
+    ...
+
+
+# --8<-- [end:exercise-predict]
+
+
+# --8<-- [start:solution-predict]
+def predict(model, images):
+    """The most probable class of each image, as a tensor of indices."""
+    with torch.no_grad():  # a prediction needs no gradients
+        scores = model(images)  # logits or log-probabilities: (batch, 10)
+    return scores.argmax(dim=1)  # the largest score in each row
+
+
+# --8<-- [end:solution-predict]
+
+
+# --8<-- [start:check-predict]
+def check_predict(predict):
+    from_log_probs = predict(model, images)  # Net: log-probabilities
+    from_logits = predict(logit_net, images)  # logit_net: logits
+    for got in (from_log_probs, from_logits):
+        assert isinstance(got, torch.Tensor), (
+            f"expected a tensor, got {type(got)}"
+        )
+        assert got.shape == (4,), (
+            f"expected one class per image, shape (4,), got {tuple(got.shape)}"
+        )
+        assert got.dtype == torch.int64, (
+            f"expected class indices (int64), got {got.dtype}"
+        )
+    want = model(images).argmax(dim=1)
+    assert torch.equal(from_log_probs, want), (
+        "Net: expected the class with the largest score, for each image"
+    )
+    assert torch.equal(from_logits, want), (
+        "logit_net: expected the same classes as from Net"
+    )
+    print("right: the same classes from log-probabilities and from logits")
+
+
+check_predict(predict)
+# --8<-- [end:check-predict]

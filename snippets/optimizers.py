@@ -249,3 +249,136 @@ resumed.load_state_dict(checkpoint["optimizer"])
 print(int(resumed.state_dict()["state"][0]["step"]))
 print(resumed.param_groups[0]["lr"])
 # --8<-- [end:resume]
+
+# --8<-- [start:exercise-calls]
+net = make_model()
+sgd = torch.optim.SGD(net.parameters(), lr=1e-3)
+for _ in range(100):
+    loss = loss_fn(net(x), y)
+    ...  # the three calls that make one step, in order
+# --8<-- [end:exercise-calls]
+
+# --8<-- [start:solution-calls]
+net = make_model()
+sgd = torch.optim.SGD(net.parameters(), lr=1e-3)
+for _ in range(100):
+    loss = loss_fn(net(x), y)
+    sgd.zero_grad()
+    loss.backward()
+    sgd.step()
+# --8<-- [end:solution-calls]
+
+
+# --8<-- [start:check-calls]
+def check_calls(net):
+    with torch.no_grad():
+        loss = loss_fn(net(x), y).item()
+    assert loss < 628, "the loss did not fall: did step() follow backward()?"
+    assert loss < 0.01, f"expected a loss below 0.01, got {loss:.3g}"
+    print("right: 100 steps of SGD took the loss from 628 to below 0.01")
+
+
+check_calls(net)
+# --8<-- [end:check-calls]
+
+# --8<-- [start:exercise-mean]
+sgd_lr = ...  # SGD on a mean loss, moving as SGD at lr=1e-4 on the sum
+adam_lr = ...  # Adam on a mean loss, moving as Adam at lr=1e-4 on the sum
+# --8<-- [end:exercise-mean]
+
+# --8<-- [start:solution-mean]
+sgd_lr = 1e-4 * N * D_out  # the mean's gradient is 640 times smaller
+adam_lr = 1e-4  # Adam's steps do not depend on the scale of the loss
+# --8<-- [end:solution-mean]
+
+
+# --8<-- [start:check-mean]
+def check_mean(sgd_lr, adam_lr):
+    def five_steps(optimizer_class, reduction, lr):
+        """The summed loss after 5 steps on a loss with this reduction."""
+        net = make_model()
+        optimizer = optimizer_class(net.parameters(), lr=lr)
+        for _ in range(5):
+            loss = torch.nn.MSELoss(reduction=reduction)(net(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return loss_fn(net(x), y).item()
+
+    for name, optimizer_class, lr in [
+        ("SGD", torch.optim.SGD, sgd_lr),
+        ("Adam", torch.optim.Adam, adam_lr),
+    ]:
+        assert isinstance(lr, (int, float)), f"{name}: expected a number"
+        want = five_steps(optimizer_class, "sum", 1e-4)
+        got = five_steps(optimizer_class, "mean", lr)
+        assert math.isclose(got, want, rel_tol=1e-3), (
+            f"{name}, lr={lr:g}: loss {got:.4g} after 5 steps, not {want:.4g}"
+        )
+    print(
+        "right: SGD's rate depends on the scale of the loss, Adam's does not"
+    )
+
+
+check_mean(sgd_lr, adam_lr)
+# --8<-- [end:check-mean]
+
+
+# --8<-- [start:exercise-resume]
+def resume(checkpoint):
+    """A model and an Adam optimizer, where the checkpoint left them."""
+    ...
+
+
+# --8<-- [end:exercise-resume]
+
+
+# --8<-- [start:solution-resume]
+def resume(checkpoint):
+    """A model and an Adam optimizer, where the checkpoint left them."""
+    model = make_model()
+    model.load_state_dict(checkpoint["model"])
+    optimizer = torch.optim.Adam(model.parameters())
+    optimizer.load_state_dict(checkpoint["optimizer"])  # steps, lr, averages
+    return model, optimizer
+
+
+# --8<-- [end:solution-resume]
+
+
+# --8<-- [start:check-resume]
+def check_resume(resume):
+    def steps(model, optimizer, n):
+        for _ in range(n):
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    straight = make_model()
+    adam = torch.optim.Adam(straight.parameters(), lr=1e-4)
+    steps(straight, adam, 10)
+    checkpoint = copy.deepcopy(
+        {"model": straight.state_dict(), "optimizer": adam.state_dict()}
+    )
+    steps(straight, adam, 10)  # 20 steps without a break
+
+    got = resume(checkpoint)
+    assert isinstance(got, tuple) and len(got) == 2, (
+        f"expected (model, optimizer), got {got!r}"
+    )
+    model, optimizer = got
+    assert isinstance(optimizer, torch.optim.Adam), (
+        "expected an Adam optimizer"
+    )
+    steps(model, optimizer, 10)  # 10 steps, 10 more after the checkpoint
+    for (name, a), b in zip(model.named_parameters(), straight.parameters()):
+        assert torch.allclose(a, b, atol=1e-6), (
+            f"{name} differs from 20 steps without a break:"
+            " were both state_dicts loaded?"
+        )
+    print("right: resumed training goes on exactly as if never stopped")
+
+
+check_resume(resume)
+# --8<-- [end:check-resume]

@@ -260,3 +260,125 @@ whole = torch.load("whole-model.pt", weights_only=False)  # our own file
 with torch.no_grad():
     print("same outputs:", torch.equal(model(x), whole(x)))
 # --8<-- [end:whole-model]
+
+# --8<-- [start:exercise-snapshot]
+snapshot = ...  # the weights of `model` as they are now, kept as it trains
+# --8<-- [end:exercise-snapshot]
+
+# --8<-- [start:solution-snapshot]
+snapshot = copy.deepcopy(model.state_dict())
+# --8<-- [end:solution-snapshot]
+
+
+# --8<-- [start:check-snapshot]
+def check_snapshot(snapshot, model):
+    state = model.state_dict()
+    assert isinstance(snapshot, dict), f"expected a dict, got {snapshot!r}"
+    assert list(snapshot) == list(state), f"expected the keys {list(state)}"
+    for name, tensor in snapshot.items():
+        assert torch.equal(tensor, state[name]), f"{name}: not the model's"
+        assert tensor.data_ptr() != state[name].data_ptr(), (
+            f"{name} shares memory with the model: it changes as it trains"
+        )
+    print("right: a copy of the weights, which training will not change")
+
+
+check_snapshot(snapshot, model)
+# --8<-- [end:check-snapshot]
+
+# --8<-- [start:exercise-settings]
+run_settings = argparse.Namespace(lr=0.01, epochs=5)
+saved = ...  # run_settings, as something weights_only=True loads
+# --8<-- [end:exercise-settings]
+
+# --8<-- [start:solution-settings]
+run_settings = argparse.Namespace(lr=0.01, epochs=5)
+saved = vars(run_settings)  # {'lr': 0.01, 'epochs': 5}, a plain dict
+# --8<-- [end:solution-settings]
+
+
+# --8<-- [start:check-settings]
+def check_settings(saved):
+    torch.save({"settings": saved}, "settings-check.pt")
+    try:
+        loaded = torch.load("settings-check.pt", weights_only=True)
+    except pickle.UnpicklingError as error:
+        message = f"weights_only=True refused it: {reason(error)}"
+        raise AssertionError(message) from None
+    settings = loaded["settings"]
+    assert type(settings) is dict, (
+        f"expected a plain dict, got {type(settings).__name__}: it loads"
+        " here only because add_safe_globals trusted it above"
+    )
+    assert settings == {"lr": 0.01, "epochs": 5}, f"got {settings}"
+    print("right: plain types only, loaded with weights_only=True")
+
+
+check_settings(saved)
+# --8<-- [end:check-settings]
+
+
+# --8<-- [start:exercise-resume]
+def resume(path):
+    """A new model and Adam optimizer, loaded from the checkpoint at `path`,
+    with the random state restored; returns (model, optimizer, epoch)."""
+    ...
+
+
+# --8<-- [end:exercise-resume]
+
+
+# --8<-- [start:solution-resume]
+def resume(path):
+    """A new model and Adam optimizer, loaded from the checkpoint at `path`,
+    with the random state restored; returns (model, optimizer, epoch)."""
+    model = build_model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    torch.set_rng_state(checkpoint["rng_state"].cpu())
+    return model, optimizer, checkpoint["epoch"]
+
+
+# --8<-- [end:solution-resume]
+
+
+# --8<-- [start:check-resume]
+def check_resume(resume):
+    torch.manual_seed(2)
+    model = build_model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train(model, optimizer, 3)
+    saved_rng = torch.get_rng_state()
+    checkpoint = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": 3,
+        "rng_state": saved_rng,
+    }
+    torch.save(checkpoint, "resume-check.pt")
+    reference = train(model, optimizer, 3)  # the run, not interrupted
+
+    torch.manual_seed(0)  # the generator elsewhere, as in a new program
+    got = resume("resume-check.pt")
+    assert isinstance(got, tuple) and len(got) == 3, (
+        f"expected (model, optimizer, epoch), got {got!r}"
+    )
+    resumed, resumed_opt, epoch = got
+    assert epoch == 3, f"expected epoch 3, got {epoch!r}"
+    assert resumed_opt.state_dict()["state"], (
+        "the optimizer has no state: load the checkpoint's"
+    )
+    assert torch.equal(torch.get_rng_state(), saved_rng), (
+        "the random state is not the checkpoint's (restore it after"
+        " build_model(), which draws from it)"
+    )
+    loss = train(resumed, resumed_opt, 3)
+    assert same_weights(resumed, model), "other weights than the run's"
+    assert loss == reference, f"loss {loss}, the run's was {reference}"
+    print("right: resumed, it ends with the run's exact loss and weights")
+
+
+check_resume(resume)
+# --8<-- [end:check-resume]

@@ -270,3 +270,99 @@ print(out.shape)
 print(out.device.type == device)
 print(out.cpu())
 # --8<-- [end:device]
+
+# --8<-- [start:exercise-predict]
+t = torch.zeros(2, 3)
+u = t.transpose(0, 1).unsqueeze(0)
+chain = torch.cat([u, u, u], dim=2)
+
+predicted = ...  # the shape of `chain`, worked out by hand, as a tuple
+# --8<-- [end:exercise-predict]
+
+# --8<-- [start:solution-predict]
+# t: (2, 3); transpose: (3, 2); unsqueeze(0): (1, 3, 2); cat on dim 2: 2 * 3
+predicted = (1, 3, 6)
+# --8<-- [end:solution-predict]
+
+
+# --8<-- [start:check-predict]
+def check_predict(predicted, chain):
+    real = tuple(chain.shape)
+    assert isinstance(predicted, tuple), (
+        f"expected a tuple of sizes, such as (5, 4), got {predicted!r}"
+    )
+    assert len(predicted) == len(real), (
+        f"predicted {len(predicted)} dimensions, the chain has {len(real)}:"
+        " unsqueeze adds one, transpose and cat keep the number"
+    )
+    assert predicted == real, f"predicted {predicted}, the chain gives {real}"
+    print("right: transpose swaps, unsqueeze adds a 1, cat adds up one size")
+
+
+check_predict(predicted, chain)
+# --8<-- [end:check-predict]
+
+# --8<-- [start:exercise-shares]
+shares = ...  # scores, each row divided by that row's sum
+# --8<-- [end:exercise-shares]
+
+# --8<-- [start:solution-shares]
+shares = scores / scores.sum(dim=1, keepdim=True)  # [2, 3] / [2, 1]
+# --8<-- [end:solution-shares]
+
+
+# --8<-- [start:check-shares]
+def check_shares(shares):
+    assert isinstance(shares, torch.Tensor), f"expected a tensor: {shares!r}"
+    assert shares.shape == (2, 3), (
+        f"expected shape (2, 3), got {tuple(shares.shape)}"
+    )
+    expected = torch.tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+    expected = expected / torch.tensor([[9.0], [12.0]])  # the row sums
+    assert torch.allclose(shares.cpu(), expected), (
+        f"expected rows [1, 5, 3] / 9 and [4, 2, 6] / 12, got {shares}"
+    )
+    print("right: each row divided by its own sum, so each sums to 1")
+
+
+check_shares(shares)
+# --8<-- [end:check-shares]
+
+
+# --8<-- [start:exercise-batch]
+def to_batch(examples):
+    """One [n, k] tensor from n tensors of one shape: row i is example i."""
+    ...
+
+
+# --8<-- [end:exercise-batch]
+
+
+# --8<-- [start:solution-batch]
+def to_batch(examples):
+    """One [n, k] tensor from n tensors of one shape: row i is example i."""
+    return torch.stack(examples).flatten(1)
+
+
+# --8<-- [end:solution-batch]
+
+
+# --8<-- [start:check-batch]
+def check_batch(to_batch):
+    examples = [torch.full((3, 2, 2), i, device=device) for i in range(4)]
+    batch = to_batch(examples)
+    assert isinstance(batch, torch.Tensor), f"expected a tensor: {batch!r}"
+    assert batch.shape == (4, 12), (
+        f"expected shape (4, 12), got {tuple(batch.shape)}"
+        " (torch.cat joins along a dimension; torch.stack adds one)"
+    )
+    for i, example in enumerate(examples):
+        assert torch.equal(batch[i], example.flatten()), (
+            f"row {i} should hold the values of examples[{i}]"
+        )
+    assert batch.device.type == device, "expected the examples' device"
+    print("right: stacked along a new dimension 0, the rest flattened")
+
+
+check_batch(to_batch)
+# --8<-- [end:check-batch]

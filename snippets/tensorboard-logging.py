@@ -198,3 +198,119 @@ functions = sorted(
 print("layers:", layers)
 print("operations:", functions)
 # --8<-- [end:logged-graph]
+
+# --8<-- [start:exercise-size-guidance]
+size_guidance = ...  # for EventAccumulator: keep every image event
+# --8<-- [end:exercise-size-guidance]
+
+# --8<-- [start:solution-size-guidance]
+size_guidance = {"images": 0}
+# --8<-- [end:solution-size-guidance]
+
+
+# --8<-- [start:check-size-guidance]
+def check_size_guidance(size_guidance):
+    import tempfile
+
+    assert isinstance(size_guidance, dict), (
+        f"expected a dict such as {{kind: count}}, got {size_guidance}"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        with SummaryWriter(folder) as writer:
+            for step in range(6):  # one image event per step, 0 to 5
+                writer.add_images("digits/steps", train_x[:2], step)
+        run = EventAccumulator(folder, size_guidance=size_guidance)
+        run.Reload()
+        steps = [event.step for event in run.Images("digits/steps")]
+    assert steps == list(range(6)), (
+        f"expected the images of steps 0 to 5, got those of steps {steps}"
+    )
+    print("right: all 6 image events read back")
+
+
+check_size_guidance(size_guidance)
+# --8<-- [end:check-size-guidance]
+
+
+# --8<-- [start:exercise-log-losses]
+def log_losses(log_dir, losses):
+    """Log losses[i] under the tag "loss/valid" at step i, into log_dir."""
+    ...
+
+
+# --8<-- [end:exercise-log-losses]
+
+
+# --8<-- [start:solution-log-losses]
+def log_losses(log_dir, losses):
+    """Log losses[i] under the tag "loss/valid" at step i, into log_dir."""
+    with SummaryWriter(log_dir) as writer:
+        for step, value in enumerate(losses):
+            writer.add_scalar("loss/valid", value, step)
+
+
+# --8<-- [end:solution-log-losses]
+
+
+# --8<-- [start:check-log-losses]
+def check_log_losses(log_losses):
+    import tempfile
+
+    losses = [2.0, 1.0, 0.5]  # exact in 32 bits: compared exactly
+    with tempfile.TemporaryDirectory() as folder:
+        log_losses(folder, losses)
+        run = EventAccumulator(folder)
+        run.Reload()
+        tags = run.Tags()["scalars"]
+        assert tags == ["loss/valid"], f"expected ['loss/valid'], got {tags}"
+        pairs = [(e.step, e.value) for e in run.Scalars("loss/valid")]
+    expected = list(enumerate(losses))
+    assert pairs == expected, f"expected {expected}, got {pairs}"
+    print("right: 3 points under loss/valid, at steps 0, 1 and 2")
+
+
+check_log_losses(log_losses)
+# --8<-- [end:check-log-losses]
+
+
+# --8<-- [start:exercise-log-runs]
+def log_runs(root, runs):
+    """Log each run's losses, runs[name], into its own folder root/name."""
+    ...
+
+
+# --8<-- [end:exercise-log-runs]
+
+
+# --8<-- [start:solution-log-runs]
+def log_runs(root, runs):
+    """Log each run's losses, runs[name], into its own folder root/name."""
+    for name, losses in runs.items():
+        log_losses(f"{root}/{name}", losses)
+
+
+# --8<-- [end:solution-log-runs]
+
+
+# --8<-- [start:check-log-runs]
+def check_log_runs(log_runs):
+    import os
+    import tempfile
+
+    runs = {"lr-0.01": [2.0, 1.0], "lr-0.001": [2.0, 1.5, 1.25]}
+    with tempfile.TemporaryDirectory() as root:
+        log_runs(root, runs)
+        folders = sorted(os.listdir(root))
+        assert folders == sorted(runs), (
+            f"expected the folders {sorted(runs)} in root, got {folders}"
+        )
+        for name, losses in runs.items():
+            run = EventAccumulator(os.path.join(root, name))
+            run.Reload()
+            logged = [e.value for e in run.Scalars("loss/valid")]
+            assert logged == losses, f"{name}: expected {losses}, got {logged}"
+    print("right: two runs, each in its own folder with its own points")
+
+
+check_log_runs(log_runs)
+# --8<-- [end:check-log-runs]

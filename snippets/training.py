@@ -143,3 +143,131 @@ print("finite:", math.isfinite(loss.item()))
 print("nan in the weights:", unstable[0].weight.isnan().any().item())
 print(f"largest float32: {torch.finfo(torch.float32).max:.2g}")
 # --8<-- [end:too-large]
+
+# --8<-- [start:exercise-halves]
+net = copy.deepcopy(untrained)  # the starting weights, no gradients yet
+...  # backward on the first 32 examples, then on the last 32
+halves_grad = net[0].weight.grad  # what the two backward passes left
+# --8<-- [end:exercise-halves]
+
+# --8<-- [start:solution-halves]
+net = copy.deepcopy(untrained)  # the starting weights, no gradients yet
+loss_fn(net(x[:32]), y[:32]).backward()
+loss_fn(net(x[32:]), y[32:]).backward()  # adds to .grad, no zero_grad()
+halves_grad = net[0].weight.grad  # what the two backward passes left
+# --8<-- [end:solution-halves]
+
+
+# --8<-- [start:check-halves]
+def check_halves(got):
+    assert isinstance(got, torch.Tensor), f"expected a gradient, got {got!r}"
+    full = copy.deepcopy(untrained)
+    loss_fn(full(x), y).backward()  # all 64 examples at once
+    want = full[0].weight.grad
+    assert got.shape == want.shape, f"expected {want.shape}, got {got.shape}"
+    atol = 1e-4 * want.abs().max().item()  # sums in another order round apart
+    close = torch.allclose(got, want, rtol=1e-4, atol=atol)
+    assert close, "not the whole batch's gradient: was .grad cleared between?"
+    print("right: two half batches add up to the gradient of the whole batch")
+
+
+check_halves(halves_grad)
+# --8<-- [end:check-halves]
+
+# --8<-- [start:exercise-rate]
+rates = [1e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+largest_rate = ...  # the largest of `rates` that still converges
+# --8<-- [end:exercise-rate]
+
+# --8<-- [start:solution-rate]
+rates = [1e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+largest_rate = 2e-3  # at 5e-3 the loss is inf by step 5
+# --8<-- [end:solution-rate]
+
+
+# --8<-- [start:check-rate]
+def check_rate(largest_rate, rates):
+    assert largest_rate in rates, (
+        f"expected one of {rates}, got {largest_rate}"
+    )
+
+    def converges(learning_rate):
+        """100 steps from the page's start: is the loss below 1% of it?"""
+        net = copy.deepcopy(untrained)
+        first = loss_fn(net(x), y).item()
+        for _ in range(100):
+            loss = loss_fn(net(x), y)
+            if not math.isfinite(loss.item()):
+                return False  # diverged: no need to go on
+            net.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for param in net.parameters():
+                    param -= learning_rate * param.grad
+        return loss_fn(net(x), y).item() < 0.01 * first
+
+    assert converges(largest_rate), (
+        f"{largest_rate:g} does not converge: pick a smaller rate"
+    )
+    larger = [rate for rate in rates if rate > largest_rate]
+    if larger:
+        assert not converges(larger[0]), (
+            f"{larger[0]:g} converges too: pick a larger rate"
+        )
+    print("right: the largest rate that converges; the next one diverges")
+
+
+check_rate(largest_rate, rates)
+# --8<-- [end:check-rate]
+
+
+# --8<-- [start:exercise-step]
+def train_step(model, learning_rate):
+    """One step of gradient descent on x, y; the loss before it, a float."""
+    ...
+
+
+# --8<-- [end:exercise-step]
+
+
+# --8<-- [start:solution-step]
+def train_step(model, learning_rate):
+    """One step of gradient descent on x, y; the loss before it, a float."""
+    loss = loss_fn(model(x), y)  # 1. forward
+    model.zero_grad()
+    loss.backward()  # 2. backward, into fresh gradients
+    with torch.no_grad():  # 3. update, not recorded
+        for param in model.parameters():
+            param -= learning_rate * param.grad
+    return loss.item()
+
+
+# --8<-- [end:solution-step]
+
+
+# --8<-- [start:check-step]
+def check_step(train_step):
+    net, reference = copy.deepcopy(untrained), copy.deepcopy(untrained)
+    for step in (1, 2, 3):  # three steps: each needs fresh gradients
+        got = train_step(net, 1e-4)
+        loss = loss_fn(reference(x), y)
+        reference.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for param in reference.parameters():
+                param -= 1e-4 * param.grad
+        assert isinstance(got, float), f"expected a float, got {got!r}"
+        assert math.isclose(got, loss.item(), rel_tol=1e-4), (
+            f"step {step}: returned {got:.4g}, the loss was {loss.item():.4g}"
+        )
+        reached = dict(net.named_parameters())
+        for name, want in reference.named_parameters():
+            assert torch.allclose(reached[name], want, atol=1e-6), (
+                f"step {step}: {name} is not where gradient descent puts it;"
+                " does each step clear the old gradients?"
+            )
+    print("right: three steps of gradient descent, each from fresh gradients")
+
+
+check_step(train_step)
+# --8<-- [end:check-step]

@@ -81,7 +81,7 @@ class Jobs:
         for kind, name in [k for k in wanted if k[0] == "page" and ("notebook", k[1]) in wanted]:
             self.views[kind, name] = (("notebook", name), lambda ran, p=root / name: page_from_notebook(site, p, ran))
         work = {"page": run_page, "notebook": run_notebook, "standalone": lambda _, s: standalone(s)}
-        for kind, name in sorted(wanted - set(self.views) - {("build", "site")}, key=self._size, reverse=True):
+        for kind, name in sorted(wanted - set(self.views) - {("build", "site")}, key=self._order):
             self.futures[kind, name] = self.pools["runs"].submit(work[kind], site, root / name)
         if ("build", "site") in wanted:
             site_dir = Path(self.tmp.name) / "site"
@@ -89,10 +89,17 @@ class Jobs:
         if urls or queries:  # a thread of its own: Chromium starts while the site builds
             self.futures["browser", "site"] = self.pools["browser"].submit(self._visit, urls, queries)
 
-    def _size(self, key: tuple[str, str]) -> int:
+    def _order(self, key: tuple[str, str]) -> tuple[bool, int]:
+        """Longest first (a page's code size guesses its run time); but a run that checks a
+        timing (its page shows a { .measured } figure) last, when the machine is quietest:
+        the build, the browser and the longest runs load it most at the start."""
         path = self.site.root / key[1]
         snippet = self.site.root / "snippets" / f"{path.stem}.py"
-        return (snippet if snippet.exists() else path).stat().st_size
+        try:
+            timed = key[0] != "standalone" and any(i.has(".measured") for i in self.site.read(path).images)
+        except PageError:
+            timed = False
+        return timed, -(snippet if snippet.exists() else path).stat().st_size
 
     def _visit(self, urls: list[str], queries: list[str]) -> dict:
         """The browser's visits: Chromium starts while the site builds (browser.visit_pages)."""

@@ -161,7 +161,11 @@ def test_claims_pass_when_shown_and_printed_match_their_lines():
 def test_claims_fail_a_printed_line_that_does_not_match_in_full():
     check = checks.parse(CLAIMS, "torch 2.13.0\ndevice: cuda\n", SHOWN_AT)
     [problem] = problems(check, "torch 2.13.0\ndevice: tpu\n")
-    assert problem == f"{WHERE}: line 'device: tpu' printed does not match the claim /device: (cpu|cuda|mps)/"
+    # ... and shows every line printed, for the context (a timing claim's numbers, say).
+    assert problem == (
+        f"{WHERE}: line 'device: tpu' printed does not match the claim /device: (cpu|cuda|mps)/"
+        "\ntorch 2.13.0\ndevice: tpu"
+    )
     # A pattern matches the whole line, not a part of it.
     [problem] = problems(check, "torch 2.13.0\ndevice: cuda:1\n")
     assert "line 'device: cuda:1' printed does not match" in problem

@@ -74,7 +74,8 @@ def one_copy_icon(html: str) -> str:
         '<svg aria-hidden="true" style="position:absolute;width:0;height:0;overflow:hidden">'
         f'<symbol id="clipboard-copy-icon" viewBox="0 0 16 16">{icons[0][1].strip()}</symbol></svg>'
     )
-    html = COPY_ICON.sub(lambda m: m.group(1) + '<use href="#clipboard-copy-icon"></use></svg>', html)
+    use = '<use href="#clipboard-copy-icon"></use></svg>'  # the symbol has the viewBox
+    html = COPY_ICON.sub(lambda m: m.group(1).replace(' viewbox="0 0 16 16"', "") + use, html)
     return symbol + html
 
 
@@ -90,22 +91,39 @@ def unsearched(html: str) -> str:
 
 PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
 SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S)
-COLLAPSER = re.compile(r'<div class="jp-Collapser\b[^"]*">\s*</div>\n?')
-UNUSED_ATTRS = re.compile(r' ,=""| data-view-component="true"| version="1\.1"')
+# Empty boxes: JupyterLab's collapser bars, and the prompt column of a Markdown cell (hidden).
+COLLAPSER = re.compile(r'<div class="(?:jp-Collapser\b[^"]*|jp-InputPrompt jp-InputArea-prompt)">\s*</div>\n?')
+UNUSED_ATTRS = re.compile(
+    r' ,=""| data-view-component="true"| version="1\.1"| data-type="inline"| id="cell-id=[^"]*"'
+    r'| data-mime-type="text/(?:plain|markdown|html)"|(?<=<pre>)<span></span>'
+)
+# Classes no style rule and no script of the site reads (the pruned CSS has none).
+UNUSED_CLASSES = re.compile(r" (?:jp-Notebook-cell|jp-RenderedMarkdown|jp-Editor|hl-python)(?=[ \"])")
+# A code cell's copy button copies a hidden second copy of its code: let it copy the code shown.
+COPY_TXT = re.compile(
+    r'(<div class="highlight-ipynb[^"]*"><pre)(>.*?</pre></div>\s*)'
+    r'<div class="clipboard-copy-txt" id="(?P<id>[^"]+)">.*?</div>\n?',
+    re.S,
+)
 
 
 def compact(html: str) -> str:
     """nbconvert's markup, without what a static notebook page never uses: the script that
     loads Mermaid for diagrams (none here, and it would load from a CDN); the empty
-    collapser bars JupyterLab clicks to fold a cell; attributes that mean nothing here (a
-    stray `,=""`, GitHub's `data-view-component` and SVG's `version`); and the blank lines
-    and indentation between tags (outside <pre>, the browser ignores them)."""
+    collapser bars JupyterLab clicks to fold a cell, and the empty prompts of Markdown cells;
+    the hidden copy of each cell's code that its copy button copied (it copies the code
+    shown now, the same text); attributes that mean nothing here (a
+    stray `,=""`, GitHub's `data-view-component` and SVG's `version`, the cells' ids, the
+    copy icons' viewBox, which their symbol has); and the blank lines and indentation between
+    tags (outside <pre>, the browser ignores them), and any line break next to a <div>."""
     if not re.search(r'class="[^"]*\bjp-Mermaid\b', html):
         html = SCRIPT.sub(lambda m: "" if "mermaid" in m.group(1) else m.group(0), html)
-    html = UNUSED_ATTRS.sub("", COLLAPSER.sub("", html))
+    html = COPY_TXT.sub(lambda m: f'{m[1]} id="{m["id"]}"{m[2]}', html)
+    html = UNUSED_CLASSES.sub("", UNUSED_ATTRS.sub("", COLLAPSER.sub("", html)))
     parts = PRE.split(html)
     for i in range(0, len(parts), 2):  # the even parts lie outside <pre>
         parts[i] = re.sub(r">\s*\n\s*<", ">\n<", parts[i])
+        parts[i] = re.sub(r">\n(</?div\b)|(</div>)\n<", lambda m: f">{m[1]}" if m[1] else f"{m[2]}<", parts[i])
     return "".join(parts)
 
 
