@@ -53,6 +53,11 @@ def execute(site: Site, path: Path, workdir: Path, threads: int = THREADS):
             shim.chmod(0o755)
         failed = _kernel(nb, child_env(threads, path=no_torch, warnings=KERNEL_WARNINGS), workdir)
     nb.cells = [c for c in nb.cells if c.id not in hidden]
+    for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), start=1):
+        cell.execution_count = count  # In [1], In [2]...: the hidden cells ran too, and took numbers
+        for output in cell.get("outputs", []):
+            if "execution_count" in output:
+                output.execution_count = count
     if failed is not None:
         cell_id, error = failed
         what = hidden.get(cell_id) or f"the notebook's cell {cell_id.removeprefix('cell-')} failed in a fresh kernel"
