@@ -99,7 +99,7 @@ def page_weights(site: Site, site_dir: Path, prefix: str) -> list[tuple[str, int
     """(url, bytes of the load, bytes with every lazy image loaded), uncompressed."""
     from playwright.sync_api import sync_playwright
 
-    from pipeline.notebooks import rendered
+    from pipeline.kernel import rendered
 
     urls = [site.url_of(p) for p in site.pages()] + [site.url_of(p.with_suffix(".md")) for p in rendered(site)]
     out = []

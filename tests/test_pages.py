@@ -21,3 +21,27 @@ def test_pages_were_found():
     # A suite that discovers nothing must not pass.
     assert "docs/index.md" in PAGES
     assert len(PAGES) >= 4
+
+
+# Pages with code that end without exercises: the home page and "Why PyTorch" show code, but
+# teach no API a reader could practise yet.
+NO_EXERCISES = {"docs/index.md", "docs/why-pytorch.md"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_chapter_ends_with_a_recap_and_exercises(page, pages):
+    """Every chapter with code ends with "## Recap" (3 to 5 lines), then 2 to 4 exercises
+    (each a start block, a folded solution and a check: pipeline/rules.py), then "## Next steps"."""
+    doc = pages.get(page)
+    if doc is None or not doc.python or page in NO_EXERCISES:
+        pytest.skip("no chapter with code" if page not in NO_EXERCISES else "exempt: " + page)
+    headings = [line for line in doc.lines if line.startswith("## ")]
+    tail = [h for h in headings if h in ("## Recap", "## Exercises", "## Next steps")]
+    assert tail == ["## Recap", "## Exercises", "## Next steps"] and headings[-1] == "## Next steps", (
+        f"{page}: a chapter ends with ## Recap, ## Exercises and ## Next steps, in that order; it has {headings[-4:]}"
+    )
+    recap = doc.lines[doc.lines.index("## Recap") + 1 : doc.lines.index("## Exercises")]
+    items = [line for line in recap if line.startswith("- ")]
+    assert 3 <= len(items) <= 5, f"{page}: the recap has {len(items)} points, not 3 to 5"
+    exercises = sum(b.exercise == "start" for b in doc.python)
+    assert 2 <= exercises <= 4, f"{page}: {exercises} exercises, not 2 to 4"
