@@ -65,6 +65,33 @@ def page_from_notebook(site: Site, path: Path, ran: NotebookRun) -> list[Problem
     return doc.problems + check_drawn(doc, ran.drawn, reproduced(doc.runs, ran.printed))
 
 
+retried: list[str] = []  # timed runs that failed once and passed the second time
+
+
+def second_chance(fn):
+    """A run that checks a timing (a ratio of two measured times) runs again once if it fails:
+    a machine shared with the rest of the suite can stall one measurement. The second run
+    decides; the session's summary names the first failure (pytest_terminal_summary)."""
+
+    def run(site: Site, path: Path):
+        first = fn(site, path)
+        if not (first.problems if isinstance(first, NotebookRun) else first):
+            return first
+        second = fn(site, path)
+        if not (second.problems if isinstance(second, NotebookRun) else second):
+            problems = first.problems if isinstance(first, NotebookRun) else first
+            retried.append(f"{site.rel(path)}: failed once, passed on a second run:\n" + "\n".join(map(str, problems)))
+        return second
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    if retried:
+        terminalreporter.write_sep("=", "timed runs that needed a second run")
+        terminalreporter.write_line("\n\n".join(retried))
+
+
 class Jobs:
     """Background work by (kind, name), each started once; `result` waits for one."""
 
@@ -82,7 +109,8 @@ class Jobs:
             self.views[kind, name] = (("notebook", name), lambda ran, p=root / name: page_from_notebook(site, p, ran))
         work = {"page": run_page, "notebook": run_notebook, "standalone": lambda _, s: standalone(s)}
         for kind, name in sorted(wanted - set(self.views) - {("build", "site")}, key=self._order):
-            self.futures[kind, name] = self.pools["runs"].submit(work[kind], site, root / name)
+            fn = second_chance(work[kind]) if self._order((kind, name))[0] else work[kind]
+            self.futures[kind, name] = self.pools["runs"].submit(fn, site, root / name)
         if ("build", "site") in wanted:
             site_dir = Path(self.tmp.name) / "site"
             self.futures["build", "site"] = self.pools["background"].submit(lambda: (build(root, site_dir), site_dir))

@@ -676,7 +676,7 @@ def test_the_pipeline_reads_in_an_afternoon():
 # pipeline/ + tests/conftest.py, in lines: what it is now (issue 13 asked for 2,284, the size
 # before the check modes, figure tolerances, rules, the writer's loop and the exercises were
 # added); raise it only with a reason in the commit, lower it when code goes.
-LINE_BUDGET = 3032
+LINE_BUDGET = 3060
 
 
 # -- the writer's loop: make accept, make test PAGE=, one report per fault ----------------------
@@ -863,3 +863,19 @@ def test_an_exercise_needs_its_solution_folded_and_its_start_left_open(tmp_path)
     site = exercise_site(tmp_path / "b", EXERCISE.replace("squares = ...  #", "squares = None  #"))
     problems = [str(p) for p in site.read(site.docs_dir / "probe.md").problems]
     assert any("leaves `...` where the reader writes" in p for p in problems), problems
+
+
+def test_a_timed_run_gets_a_second_chance_and_the_summary_names_its_first_failure():
+    """A run whose page checks a timing runs again once when it fails (a shared machine can
+    stall one measurement); the second run decides, and the first failure is reported."""
+    import conftest
+
+    outcomes = iter([["docs/probe.md:9: line 'faster: False' does not match"], []])
+    before = list(conftest.retried)
+    run = conftest.second_chance(lambda site, path: next(outcomes))
+    assert run(Site(), ROOT / "docs" / "cpu-gpu.md") == []
+    [note] = conftest.retried[len(before) :]
+    assert note.startswith("docs/cpu-gpu.md: failed once, passed on a second run:") and "faster: False" in note
+    conftest.retried[:] = before
+    always = conftest.second_chance(lambda site, path: ["still wrong"])
+    assert always(Site(), ROOT / "docs" / "cpu-gpu.md") == ["still wrong"]
