@@ -97,6 +97,8 @@ UNUSED_ATTRS = re.compile(
     r' ,=""| data-view-component="true"| version="1\.1"| data-type="inline"| id="cell-id=[^"]*"'
     r'| data-mime-type="text/(?:plain|markdown|html)"|(?<=<pre>)<span></span>'
 )
+# A Markdown cell is prose: no tab stop for it (a keyboard reader tabs through links and code).
+PROSE_STOP = re.compile(r'(<div class="jp-Cell jp-MarkdownCell[^>]*>\s*<div class="jp-Cell-inputWrapper") tabindex="0"')
 # Classes no style rule and no script of the site reads (the pruned CSS has none).
 UNUSED_CLASSES = re.compile(r" (?:jp-Notebook-cell|jp-RenderedMarkdown|jp-Editor|hl-python)(?=[ \"])")
 # A code cell's copy button copies a hidden second copy of its code: let it copy the code shown.
@@ -120,6 +122,7 @@ def compact(html: str) -> str:
         html = SCRIPT.sub(lambda m: "" if "mermaid" in m.group(1) else m.group(0), html)
     html = COPY_TXT.sub(lambda m: f'{m[1]} id="{m["id"]}"{m[2]}', html)
     html = UNUSED_CLASSES.sub("", UNUSED_ATTRS.sub("", COLLAPSER.sub("", html)))
+    html = PROSE_STOP.sub(r"\1", html)
     parts = PRE.split(html)
     for i in range(0, len(parts), 2):  # the even parts lie outside <pre>
         parts[i] = re.sub(r">\s*\n\s*<", ">\n<", parts[i])
