@@ -17,7 +17,7 @@ from pipeline.document import Document
 # a path of this machine). It would pass here and fail on a GPU or in another folder.
 MACHINE = re.compile(
     r"\bdevice=['\"]?(?:cpu|cuda|mps|xpu)"  # a tensor's repr: device='cuda:0'
-    r"|(?<!['\"=])\b(?:cpu|cuda(?::\d+)?|mps|xpu)\b(?!['\"])"  # a device as code prints it
+    r"|(?<!['\"=.])\b(?:cpu|cuda(?::\d+)?|mps|xpu)\b(?!['\"]|\.\w)"  # a device as printed (not torch.cuda.amp)
     r"|(?:/home/|/Users/|/tmp/|/work/|/root/)\S*"  # a path of this machine
 )
 
