@@ -45,17 +45,19 @@ accept: setup
 # that recorded it (docs/digits.md, "Same seed, other machines"). x86-64 only.
 PORTABLE_TESTS := tests/test_pages.py tests/test_snippets.py tests/test_figures.py
 PORTABLE_K := runs_as_shown or runs_standalone or matches_its_script
-# Baseline leaves out Making training faster: there, on one thread, torch 2.13's
-# Inductor writes C++ for the CNN's backward that does not compile ('transpose_mxn' was
-# not declared). docs/performance.md says so.
+# Each setting has a TMPDIR of its own, where torch.compile keeps its cache: the cache does
+# not tell the settings apart, and code compiled under one gave wrong gradients under
+# another, or a segmentation fault. Baseline leaves out Making training faster: there, on
+# one thread, torch 2.13's Inductor writes C++ for the CNN's backward that does not
+# compile ('transpose_mxn' was not declared). docs/performance.md says so.
 test-portable: setup
 	@if [ "$$(uname -m)" != x86_64 ]; then echo "test-portable: x86-64 only (this is $$(uname -m))"; exit 0; fi; \
 	set -e; \
 	echo "== AVX2 kernels =="; \
-	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
+	TMPDIR=$$(mktemp -d) ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "$(PORTABLE_K)"; \
 	echo "== baseline x86-64 kernels =="; \
-	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
+	TMPDIR=$$(mktemp -d) ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "($(PORTABLE_K)) and not performance"
 
 # Maintainers: redraw docs/figures/*.svg from their code; regenerate notebooks/*.ipynb
