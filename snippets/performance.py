@@ -157,7 +157,7 @@ prof.export_chrome_trace("trace.json")  # open it in ui.perfetto.dev
 with open("trace.json") as f:
     events = json.load(f)["traceEvents"]
 names = {event.get("name") for event in events}
-print(len(events), "events in trace.json")
+print("more than 100 events:", len(events) > 100)
 print("the three regions are in it:", set(regions) <= names)
 # --8<-- [end:trace]
 
@@ -192,6 +192,13 @@ eager, fast, eager_step, fast_step = measure(
 print(f"first step (compiling): {compile_s:.1f} s")
 print(f"forward:    eager {eager:.2f} ms, compiled {fast:.2f} ms")
 print(f"train step: eager {eager_step:.2f} ms, compiled {fast_step:.2f} ms")
+
+saved_ms = eager - fast  # per forward call
+if saved_ms > 0:
+    calls = 1000 * compile_s / saved_ms
+    print(f"compiling pays for itself after {calls:.0f} forward calls")
+else:
+    print("the compiled forward is not faster: compiling never pays")
 # --8<-- [end:compile]
 
 # --8<-- [start:compile-equal]
@@ -201,14 +208,12 @@ same = torch.equal(compiled(batch), compiled(batch))
 print("compiled repeats itself exactly:", same)
 # --8<-- [end:compile-equal]
 
-# --8<-- [start:break-even]
-saved_ms = eager - fast  # per forward call
-if saved_ms > 0:
-    calls = 1000 * compile_s / saved_ms
-    print(f"compiling pays for itself after {calls:.0f} forward calls")
-else:
-    print("the compiled forward is not faster: compiling never pays")
-# --8<-- [end:break-even]
+# --8<-- [start:compiled-module]
+print(type(compiled).__name__, "around model:", compiled._orig_mod is model)
+print("the same weights:", compiled.fc.weight is model.fc.weight)
+print(list(compiled.state_dict())[:2])
+# --8<-- [end:compiled-module]
+
 
 # --8<-- [start:tiny]
 torch.manual_seed(0)
@@ -240,6 +245,20 @@ print("graphs:", explanation.graph_count)
 print("graph breaks:", explanation.graph_break_count)
 print("reason:", explanation.break_reasons[0].reason)
 # --8<-- [end:graph-break]
+
+
+# --8<-- [start:graph-break-fix]
+def scaled_where(x):
+    x = torch.relu(x) * 2
+    x = torch.where(x.sum() > 100, x / 2, x)  # both branches, one graph
+    return x.cos()
+
+
+explanation = torch._dynamo.explain(scaled_where)(batch)
+print("graphs:", explanation.graph_count)
+print("graph breaks:", explanation.graph_break_count)
+print("same result:", torch.equal(scaled_where(batch), scaled(batch)))
+# --8<-- [end:graph-break-fix]
 
 
 # --8<-- [start:no-compiler]
@@ -333,15 +352,6 @@ optimizer.zero_grad(set_to_none=False)  # the old behaviour
 print("set_to_none=False:", model.fc.weight.grad.abs().sum().item())
 # --8<-- [end:zero-grad]
 
-# --8<-- [start:zero-grad-time]
-none_ms, zeros_ms = measure(
-    "train_step(model, optimizer, batch, targets)",
-    "train_step(model, optimizer, batch, targets, set_to_none=False)",
-    **globals(),
-)
-print(f"train step: None {none_ms:.2f} ms, zeros {zeros_ms:.2f} ms")
-# --8<-- [end:zero-grad-time]
-
 
 # --8<-- [start:inference-mode]
 def forward_no_grad():
@@ -354,21 +364,13 @@ def forward_inference_mode():
         return model(batch)
 
 
-no_grad_ms, inference_ms = measure(
-    "forward_no_grad()", "forward_inference_mode()", **globals()
-)
-print(f"no_grad:        {no_grad_ms:.2f} ms")
-print(f"inference_mode: {inference_ms:.2f} ms")
-# --8<-- [end:inference-mode]
-
-# --8<-- [start:inference-tensor]
 log_probs = forward_inference_mode()
 print("an inference tensor:", log_probs.is_inference())
 try:
     (model.fc.bias * log_probs).sum().backward()  # autograd would save it
 except RuntimeError as error:
     print("RuntimeError:", str(error).split(". ")[0])
-# --8<-- [end:inference-tensor]
+# --8<-- [end:inference-mode]
 
 # --8<-- [start:channels-last]
 model_cl = Net().to(device, memory_format=torch.channels_last)
@@ -382,18 +384,6 @@ print("strides:", weight.stride(), "->", weight_cl.stride())
 same = torch.allclose(model_cl(batch_cl), model(batch), atol=1e-5)
 print("same outputs within 1e-5:", same)
 # --8<-- [end:channels-last]
-
-# --8<-- [start:channels-last-time]
-forward_ms, forward_cl_ms, step_ms, step_cl_ms = measure(
-    "model(batch)",
-    "model_cl(batch_cl)",
-    "train_step(model, optimizer, batch, targets)",
-    "train_step(model_cl, optimizer_cl, batch_cl, targets)",
-    **globals(),
-)
-print(f"forward:    {forward_ms:.2f} ms -> {forward_cl_ms:.2f} ms")
-print(f"train step: {step_ms:.2f} ms -> {step_cl_ms:.2f} ms")
-# --8<-- [end:channels-last-time]
 
 
 # --8<-- [start:item]
@@ -409,9 +399,29 @@ def epoch(item_every_step):
     return float(total) / n_train
 
 
-item_ms, once_ms = measure("epoch(True)", "epoch(False)", epoch=epoch)
-print(f"epoch: .item() every step {item_ms:.1f} ms, once {once_ms:.1f} ms")
+same = abs(epoch(True) - epoch(False)) < 1e-4
+print("the same mean loss both ways:", same)
 # --8<-- [end:item]
+
+# --8<-- [start:habits-time]
+times = measure(
+    "train_step(model, optimizer, batch, targets, set_to_none=False)",
+    "train_step(model, optimizer, batch, targets)",
+    "forward_no_grad()",
+    "forward_inference_mode()",
+    "model(batch)",
+    "model_cl(batch_cl)",
+    "epoch(True)",
+    "epoch(False)",
+    **globals(),
+)
+habits = ["set_to_none", "inference_mode", "channels_last", "one .item()"]
+print("habit           before      after")
+for habit, before, after in zip(habits, times[::2], times[1::2]):
+    print(
+        f"{habit:<15}{before:6.2f} ms  {after:6.2f} ms  {before / after:4.2f}x"
+    )
+# --8<-- [end:habits-time]
 
 # --8<-- [start:summary]
 scaler = torch.amp.GradScaler(device, enabled=amp_dtype == torch.float16)

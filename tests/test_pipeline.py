@@ -501,10 +501,19 @@ def test_a_notebook_runs_scripts_with_the_kernels_own_python(tmp_path, monkeypat
     work = tmp_path / "work"
     work.mkdir()
     assert execute(site, site.docs_dir / "probe.md", work)[0] == []
-    # The same cell as %%bash would run PATH's python, which the tests make fail.
+    # The same cell as %%bash would run PATH's python, which the tests make fail. Only in this
+    # thread: the suite's jobs write other pages' notebooks in threads of their own meanwhile
+    # (patched for all, it once turned docs/reproducibility.md's cell into %%bash in CI).
+    import threading
+
     import pipeline.notebooks
 
-    monkeypatch.setattr(pipeline.notebooks, "notebook_shell", lambda body: f"%%bash\n{body}")
+    original, me = pipeline.notebooks.notebook_shell, threading.current_thread()
+    monkeypatch.setattr(
+        pipeline.notebooks,
+        "notebook_shell",
+        lambda body: f"%%bash\n{body}" if threading.current_thread() is me else original(body),
+    )
     problems = [str(p) for p in execute(site, site.docs_dir / "probe.md", work)[0]]
     assert any("python on PATH is not the kernel's interpreter" in p for p in problems), problems
     # The kernels run over local sockets: no "[IPKernelApp] WARNING | ... TCP without encryption".
