@@ -119,8 +119,8 @@ print(f"the forward's share of the step: {forward_ms / step_ms:.0%}")
 
 # --8<-- [start:profile]
 # Kineto, the profiler's engine, logs "profiler_start" and "profiler_stop"
-# to stderr. Level 6 silences its log, errors included: leave it out while
-# you debug the profiler itself.
+# to stderr; level 6 is above theirs. It can hide Kineto's other messages
+# too: leave it unset when the profiler itself misbehaves.
 os.environ.setdefault("KINETO_LOG_LEVEL", "6")
 
 activities = [ProfilerActivity.CPU]
@@ -182,12 +182,7 @@ eager, fast, eager_step, fast_step = measure(
     "compiled(batch)",
     "train_step(model, optimizer, batch, targets)",
     "train_step(compiled, optimizer, batch, targets)",
-    train_step=train_step,
-    model=model,
-    compiled=compiled,
-    optimizer=optimizer,
-    batch=batch,
-    targets=targets,
+    **globals(),  # every name defined so far, compiled included
 )
 print(f"first step (compiling): {compile_s:.1f} s")
 print(f"forward:    eager {eager:.2f} ms, compiled {fast:.2f} ms")
@@ -424,6 +419,7 @@ for habit, before, after in zip(habits, times[::2], times[1::2]):
 # --8<-- [end:habits-time]
 
 # --8<-- [start:summary]
+# amp_step's scaler, as in train: enabled for float16 only.
 scaler = torch.amp.GradScaler(device, enabled=amp_dtype == torch.float16)
 steps = {
     "eager": "train_step(model, optimizer, batch, targets)",
