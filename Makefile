@@ -52,12 +52,12 @@ PORTABLE_K := runs_as_shown or runs_standalone or matches_its_script
 # compile ('transpose_mxn' was not declared). docs/performance.md says so.
 test-portable: setup
 	@if [ "$$(uname -m)" != x86_64 ]; then echo "test-portable: x86-64 only (this is $$(uname -m))"; exit 0; fi; \
-	set -e; \
+	set -e; avx2=$$(mktemp -d); baseline=$$(mktemp -d); trap 'rm -rf "$$avx2" "$$baseline"' EXIT; \
 	echo "== AVX2 kernels =="; \
-	TMPDIR=$$(mktemp -d) ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
+	TMPDIR=$$avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "$(PORTABLE_K)"; \
 	echo "== baseline x86-64 kernels =="; \
-	TMPDIR=$$(mktemp -d) ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
+	TMPDIR=$$baseline ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "($(PORTABLE_K)) and not performance"
 
 # Maintainers: redraw docs/figures/*.svg from their code; regenerate notebooks/*.ipynb
