@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -66,18 +67,20 @@ def page_from_notebook(site: Site, path: Path, ran: NotebookRun) -> list[Problem
 
 
 retried: list[str] = []  # timed runs that failed once and passed the second time
+TIMED = threading.Lock()  # one at a time: side by side, two timed runs skewed each other's ratios
 
 
 def second_chance(fn):
-    """A run that checks a timing (a ratio of two measured times) runs again once if it fails:
-    a machine shared with the rest of the suite can stall one measurement. The second run
+    """A run that checks a timing (a ratio of two measured times) runs while no other does, and
+    again once if it fails: the rest of the suite can stall one measurement. The second run
     decides; the session's summary names the first failure (pytest_terminal_summary)."""
 
     def run(site: Site, path: Path):
-        first = fn(site, path)
-        if not (first.problems if isinstance(first, NotebookRun) else first):
-            return first
-        second = fn(site, path)
+        with TIMED:
+            first = fn(site, path)
+            if not (first.problems if isinstance(first, NotebookRun) else first):
+                return first
+            second = fn(site, path)
         if not (second.problems if isinstance(second, NotebookRun) else second):
             problems = first.problems if isinstance(first, NotebookRun) else first
             retried.append(f"{site.rel(path)}: failed once, passed on a second run:\n" + "\n".join(map(str, problems)))
