@@ -6,6 +6,7 @@ Where each step lives (a newcomer's map):
   a Document: prose, code blocks with their output checks and ``<!--file:-->`` names, images.
 * ``rules.py``: what a Document may not hold (hand-typed Python, a fence no test runs...).
 * ``checks.py``: how an output block is compared (exact, numbers, claims, recorded run).
+* ``quotes.py``: numbers the prose quotes from a run, held to the outputs the page shows.
 * ``run.py`` + ``runner.py``: a page's blocks run in one fresh process, compared by checks.
 * ``notebooks.py`` writes a page's notebook; ``kernel.py`` executes it in a fresh kernel.
 * ``figures.py``: pictures drawn by code and compared with the committed SVGs.

@@ -31,8 +31,9 @@ from pipeline import FIGURES, SHELL, PageError, Site, checks
 from pipeline.checks import EXACT, Check
 
 # A directive: <!--NAME:ARGUMENT-->, alone on its line(s). NAME is one of DIRECTIVES.
-DIRECTIVE = re.compile(r"<!--[-\s]*(?P<name>pytest-codeblocks|file|output|exercise)\s*:(?P<arg>.*?)[-\s]*-->", re.S)
-DIRECTIVE_START = re.compile(r"^\s*<!--[-\s]*(?:pytest-codeblocks|file|output|exercise)\s*:")
+NAMES = "pytest-codeblocks|file|output|exercise|facts"  # facts: pipeline/quotes.py
+DIRECTIVE = re.compile(rf"<!--[-\s]*(?P<name>{NAMES})\s*:(?P<arg>.*?)[-\s]*-->", re.S)
+DIRECTIVE_START = re.compile(rf"^\s*<!--[-\s]*(?:{NAMES})\s*:")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 IMAGE = re.compile(
     r"!\[(?P<alt>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<src>[^)\s]+)(?:\s+\"[^\"]*\")?\)(?:\{(?P<attrs>[^}]*)\})?"
@@ -116,6 +117,7 @@ class Prose:
     """Markdown between blocks (directives left out)."""
 
     lines: tuple[str, ...]
+    start: int = 0  # index of its first line in the expanded page
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,7 +306,7 @@ def _parts(site, page, lines, page_lines, blocks, skip) -> tuple[list[Prose | Bl
     while i < len(lines):
         if i in at or i in skip:
             if prose:
-                parts.append(Prose(tuple(prose)))
+                parts.append(Prose(tuple(prose), i - len(prose)))
                 prose = []
             if i in at:
                 parts.append(at[i])
@@ -319,5 +321,5 @@ def _parts(site, page, lines, page_lines, blocks, skip) -> tuple[list[Prose | Bl
         prose.append(lines[i])
         i += 1
     if prose:
-        parts.append(Prose(tuple(prose)))
+        parts.append(Prose(tuple(prose), len(lines) - len(prose)))
     return parts, images

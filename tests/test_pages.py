@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import Site
+from pipeline import Site, quotes
 
 PAGES = [Site().rel(p) for p in Site().pages()]
 
@@ -15,6 +15,19 @@ def test_page_runs_as_shown(page, job):
     problems = job.result("page", page)
     if problems:
         pytest.fail("\n\n".join(map(str, problems)), pytrace=False)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_prose_quotes_only_what_its_runs_print(page, pages):
+    """A number the prose quotes from a run (0.9778, 97.8%, 26x, 67.01 ms, 16,455) is one the
+    page's outputs show, to the digits given, or a ratio of two its paragraph quotes, or a
+    number its code or a marker states, or a declared <!--facts:--> (pipeline/quotes.py)."""
+    doc = pages.get(page)
+    if doc is None:
+        pytest.skip(f"{page} cannot be read: test_page_runs_as_shown says why")
+    problems = quotes.problems(doc)
+    if problems:
+        pytest.fail("\n".join(map(str, problems)), pytrace=False)
 
 
 def test_pages_were_found():
