@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from tensorboard.backend.event_processing.event_accumulator import (
+    DEFAULT_SIZE_GUIDANCE,
     EventAccumulator,
 )
 from torch import nn
@@ -148,6 +149,11 @@ tags = run.Tags()
 print("scalars:", tags["scalars"])
 print("images: ", tags["images"])
 print("graph:  ", tags["graph"])
+# What EventAccumulator keeps when size_guidance does not name a kind:
+kept = DEFAULT_SIZE_GUIDANCE
+print(
+    "by default:", kept["images"], "images,", kept["scalars"], "points a tag"
+)
 # --8<-- [end:read]
 
 # --8<-- [start:scalars]
