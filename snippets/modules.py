@@ -383,8 +383,18 @@ def predict(model, images):
 
 # --8<-- [start:check-predict]
 def check_predict(predict):
-    from_log_probs = predict(model, images)  # Net: log-probabilities
-    from_logits = predict(logit_net, images)  # logit_net: logits
+    grad_modes = []  # torch.is_grad_enabled() in each forward pass
+
+    def record(module, inputs, output):  # a forward hook: runs after forward
+        grad_modes.append(torch.is_grad_enabled())
+
+    hooks = [net.register_forward_hook(record) for net in (model, logit_net)]
+    try:
+        from_log_probs = predict(model, images)  # Net: log-probabilities
+        from_logits = predict(logit_net, images)  # logit_net: logits
+    finally:
+        for hook in hooks:
+            hook.remove()  # the models as they were
     for got in (from_log_probs, from_logits):
         assert isinstance(got, torch.Tensor), (
             f"expected a tensor, got {type(got)}"
@@ -395,6 +405,10 @@ def check_predict(predict):
         assert got.dtype == torch.int64, (
             f"expected class indices (int64), got {got.dtype}"
         )
+    assert grad_modes, "expected predict to call the model"
+    assert not any(grad_modes), (
+        "expected the scores computed under torch.no_grad()"
+    )
     want = model(images).argmax(dim=1)
     assert torch.equal(from_log_probs, want), (
         "Net: expected the class with the largest score, for each image"
@@ -402,7 +416,7 @@ def check_predict(predict):
     assert torch.equal(from_logits, want), (
         "logit_net: expected the same classes as from Net"
     )
-    print("right: the same classes from log-probabilities and from logits")
+    print("right: the same classes from both models, scored under no_grad")
 
 
 check_predict(predict)

@@ -183,7 +183,7 @@ print(result.numpy().shape)
 # --8<-- [end:back-to-cpu]
 
 # --8<-- [start:exercise-zeros]
-half_zeros = ...  # 3x4, all zeros, float16, made on `device`
+half_zeros = ...  # 3x4, all zeros, float16, on `device`
 # --8<-- [end:exercise-zeros]
 
 # --8<-- [start:solution-zeros]

@@ -181,7 +181,33 @@ largest_rate = ...  # the largest of `rates` that still converges
 
 # --8<-- [start:solution-rate]
 rates = [1e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
-largest_rate = 2e-3  # at 5e-3 the loss is inf by step 5
+
+
+def final_loss(learning_rate, steps=100):
+    """The loss after `steps` steps of the page's loop, from `untrained`."""
+    net = copy.deepcopy(untrained)  # the same starting weights each time
+    for _ in range(steps):
+        loss = loss_fn(net(x), y)
+        if not math.isfinite(loss.item()):
+            return loss.item()  # inf or nan: diverged, no need to go on
+        net.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for param in net.parameters():
+                param -= learning_rate * param.grad
+    return loss_fn(net(x), y).item()  # after the last update
+
+
+first = loss_fn(untrained(x), y).item()  # 628, before any update
+largest_rate = None  # no rate has converged yet
+for rate in rates:  # from the smallest to the largest
+    last = final_loss(rate)
+    converges = last < 0.01 * first
+    print(f"rate {rate:<6g}  loss {last:<7.2g}  converges: {converges}")
+    if converges:
+        largest_rate = rate  # larger than every rate before it
+
+print("largest rate that converges:", largest_rate)
 # --8<-- [end:solution-rate]
 
 
