@@ -40,11 +40,12 @@ def accept(site: Site, path: Path) -> tuple[str, list[str]]:
         shown, check = norm(printed), block.check
         if check is None and shown:
             after = doc.page_lines[block.span[1] - 1]  # the page line of the closing fence
+            pad = _indent(raw[after - 1])  # inside an admonition, a block is indented
             marker = ["", "<!--pytest-codeblocks:expected-output-->", "", "```text", *shown, "```"]
-            edits.append((after, after, marker))
+            edits.append((after, after, [pad + line if line else line for line in marker]))
         elif check is not None and check.mode == EXACT and not check.verbatim(printed):
             fence, close = (doc.page_lines[i] for i in (block.output[0], block.output[1] - 1))
-            edits.append((fence, close - 1, shown))
+            edits.append((fence, close - 1, [_indent(raw[fence - 1]) + line for line in shown]))
         elif check is not None and check.mode != EXACT:
             found = check.compare(printed, block.where, block.source)
             left += [f"{p} (output:{check.mode} is not rewritten: its text is the run you chose)" for p in found]
@@ -61,6 +62,10 @@ def accept(site: Site, path: Path) -> tuple[str, list[str]]:
     name = site.rel(path)
     diff = difflib.unified_diff(raw, new, f"{name} (before)", f"{name} (accepted)", lineterm="")
     return "\n".join(diff), left
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
 
 
 def main(argv: list[str]) -> int:
