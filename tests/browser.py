@@ -193,18 +193,27 @@ class Visit:
         ]
 
 
-COPY_ALL = """async () => {
+# What each copy button copies, read from the copy itself, not from the clipboard: Material's
+# button (clipboard.js) puts the block's text into a hidden textarea, selects it and runs
+# document.execCommand("copy") inside the click, which fires a "copy" event before it returns.
+# Reading the system clipboard instead depended on timing: under load, with other pages
+# visited side by side, a run of buttons read back an empty clipboard (issue 25).
+COPY_ALL = """() => {
   const out = [];
+  let copied = null;
+  const seen = () => {
+    const field = document.activeElement;
+    copied = field && field.tagName === "TEXTAREA"
+      ? field.value.slice(field.selectionStart, field.selectionEnd)
+      : String(document.getSelection());
+  };
+  document.addEventListener("copy", seen, true);
   for (const button of document.querySelectorAll("article button.md-code__button[data-md-type=copy]")) {
-    await navigator.clipboard.writeText("");
+    copied = null;
     button.click();
-    let text = "";
-    for (let i = 0; i < 50 && !text; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      text = await navigator.clipboard.readText();
-    }
-    out.push(text);
+    out.push(copied === null ? "(no copy event)" : copied);
   }
+  document.removeEventListener("copy", seen, true);
   return out;
 }"""
 
