@@ -40,23 +40,25 @@ accept: setup
 	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pipeline accept $(PAGE)
 
 # Every page's code again (no browser, no build), first with torch, oneDNN and MKL held to
-# AVX2 code, then to the baseline code every x86-64 CPU runs: each setting changes the last
-# bits of float sums, as another CPU does, so no output on the site may rely on the CPU
-# that recorded it (docs/digits.md, "Same seed, other machines"). x86-64 only.
+# AVX2 code, then to the lowest level each offers (torch's `default` code, oneDNN's SSE4.1,
+# MKL's SSE4.2; MKL obeys it on Intel CPUs only): each setting changes the last bits of
+# float sums, as another CPU does, so no output on the site may rely on the CPU that
+# recorded it (docs/reproducibility.md). x86-64 only.
 PORTABLE_TESTS := tests/test_pages.py tests/test_snippets.py tests/test_figures.py
 PORTABLE_K := runs_as_shown or runs_standalone or matches_its_script
 # Each setting has a TMPDIR of its own, where torch.compile keeps its cache: the cache does
 # not tell the settings apart, and code compiled under one gave wrong gradients under
-# another, or a segmentation fault. Baseline leaves out Making training faster: there, on
-# one thread, torch 2.13's Inductor writes C++ for the CNN's backward that does not
-# compile ('transpose_mxn' was not declared). docs/performance.md says so.
+# another, or a segmentation fault. The lowest setting leaves out Making training faster:
+# there, on one thread on an AVX-512 CPU, torch 2.13's Inductor wrote C++ for the CNN's
+# backward that does not compile ('transpose_mxn' was not declared); on an AVX2-only EPYC
+# it compiles. docs/performance.md says so.
 test-portable: setup
 	@if [ "$$(uname -m)" != x86_64 ]; then echo "test-portable: x86-64 only (this is $$(uname -m))"; exit 0; fi; \
 	set -e; avx2=$$(mktemp -d); baseline=$$(mktemp -d); trap 'rm -rf "$$avx2" "$$baseline"' EXIT; \
 	echo "== AVX2 kernels =="; \
 	TMPDIR=$$avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "$(PORTABLE_K)"; \
-	echo "== baseline x86-64 kernels =="; \
+	echo "== lowest kernels: torch default, oneDNN SSE4.1, MKL SSE4.2 =="; \
 	TMPDIR=$$baseline ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "($(PORTABLE_K)) and not performance"
 
