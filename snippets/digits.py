@@ -19,7 +19,7 @@ else:
     device = "cpu"
 
 # One CPU thread: the same sums in the same order on every run of this
-# machine (see the section "The same numbers on every run").
+# machine (see the section "The same numbers on every CPU run").
 torch.set_num_threads(1)
 # --8<-- [end:setup]
 

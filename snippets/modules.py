@@ -405,7 +405,9 @@ def check_predict(predict):
         assert got.dtype == torch.int64, (
             f"expected class indices (int64), got {got.dtype}"
         )
-    assert grad_modes, "expected predict to call the model"
+    assert grad_modes, (
+        "no forward hook ran: call model(images), not model.forward(images)"
+    )
     assert not any(grad_modes), (
         "expected the scores computed under torch.no_grad()"
     )
