@@ -29,11 +29,14 @@ torch.set_num_threads(1)
 digits = load_digits()  # ships inside scikit-learn: nothing to download
 small = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1)
 images = F.interpolate(small / 16, size=(28, 28), mode="bilinear")
-images = (images - images.mean()) / images.std()  # mean 0, std 1
 labels = torch.tensor(digits.target)
 
 # The first half trains, the second half tests: on the device for good.
 n_train = len(images) // 2
+# Standardized with the training half's mean and std only: the test half
+# stands for images not seen yet, and must not shape the training.
+mean, std = images[:n_train].mean(), images[:n_train].std()
+images = (images - mean) / std  # the training half: mean 0, std 1
 train_x, train_y = images[:n_train].to(device), labels[:n_train].to(device)
 test_x, test_y = images[n_train:].to(device), labels[n_train:].to(device)
 batch, targets = train_x[:64], train_y[:64]  # one batch of 64 images
@@ -85,6 +88,8 @@ for call in range(1, 4):
 # --8<-- [end:first-call]
 
 # --8<-- [start:timer]
+# Timer uses one thread (num_threads=1) unless told otherwise, whatever
+# torch.set_num_threads says; its report says how many it used.
 timer = Timer("model(batch)", globals={"model": model, "batch": batch})
 print(timer.blocked_autorange(min_run_time=1))
 # --8<-- [end:timer]
@@ -166,7 +171,7 @@ print("the three regions are in it:", set(regions) <= names)
 # that PyTorch raises about its own code: ignore that one warning only.
 warnings.filterwarnings(
     "ignore",
-    message=r"`torch\.jit\.script_method` is deprecated",
+    message=r"`torch\.jit\.script_method` is (deprecated|not supported)",
     category=DeprecationWarning,
     module=r"torch\.jit\._script",
 )
@@ -182,7 +187,7 @@ eager, fast, eager_step, fast_step = measure(
     "compiled(batch)",
     "train_step(model, optimizer, batch, targets)",
     "train_step(compiled, optimizer, batch, targets)",
-    **globals(),  # every name defined so far, compiled included
+    **globals(),  # every global name so far, as keyword arguments
 )
 print(f"first step (compiling): {compile_s:.1f} s")
 print(f"forward:    eager {eager:.2f} ms, compiled {fast:.2f} ms")
@@ -209,6 +214,36 @@ print("the same weights:", compiled.fc.weight is model.fc.weight)
 print(list(compiled.state_dict())[:2])
 # --8<-- [end:compiled-module]
 
+# --8<-- [start:recompile]
+compiles = []  # what each graph was compiled for, in order
+
+
+def counting_backend(graph_module, example_inputs):
+    """A torch.compile backend that notes each graph it is given, then
+    runs it as it is, uncompiled."""
+    dynamic = any(isinstance(x, torch.SymInt) for x in example_inputs)
+    compiles.append("any size" if dynamic else "this size only")
+    return graph_module.forward
+
+
+def add_one(x):
+    return x + 1
+
+
+counted = torch.compile(add_one, backend=counting_backend)
+for size in [3, 4, 5, 6, 7]:
+    counted(torch.ones(size))
+    print(f"size {size}: graphs {len(compiles)}, the last for {compiles[-1]}")
+counted(torch.ones(7, dtype=torch.float64))
+print("float64: graphs", len(compiles))
+counted(torch.ones(7, requires_grad=True))
+print("requires_grad: graphs", len(compiles))
+with torch.no_grad():
+    counted(torch.ones(7, requires_grad=True))
+print("under no_grad: graphs", len(compiles))
+print("most graphs per function:", torch._dynamo.config.recompile_limit)
+# --8<-- [end:recompile]
+
 
 # --8<-- [start:tiny]
 torch.manual_seed(0)
@@ -216,15 +251,38 @@ mlp = nn.Sequential(nn.Linear(64, 100), nn.ReLU(), nn.Linear(100, 10))
 mlp = mlp.to(device)
 pixels = small[:64].flatten(1).to(device)  # 64 images, 64 pixels each
 compiled_mlp = torch.compile(mlp)
-compiled_mlp(pixels)  # compile now, not while timing
 
-mlp_ms, compiled_mlp_ms = measure(
-    "mlp(pixels)", "compiled_mlp(pixels)", **globals()
+
+def no_grad_call(net):
+    with torch.no_grad():
+        return net(pixels)
+
+
+compiled_mlp(pixels)  # compile now, not while timing
+no_grad_call(compiled_mlp)  # another grad mode: a second graph
+
+tiny_ms = measure(
+    "mlp(pixels)",
+    "compiled_mlp(pixels)",
+    "no_grad_call(mlp)",
+    "no_grad_call(compiled_mlp)",
+    **globals(),
 )
-print(
-    f"eager {1000 * mlp_ms:.0f} us, compiled {1000 * compiled_mlp_ms:.0f} us"
-)
+us = [round(1000 * ms) for ms in tiny_ms]  # in microseconds
+print(f"with grad: eager {us[0]} us, compiled {us[1]} us")
+print(f"no_grad:   eager {us[2]} us, compiled {us[3]} us")
 # --8<-- [end:tiny]
+
+# --8<-- [start:tiny-guards]
+with profile(activities=activities) as tiny_prof:
+    for _ in range(100):
+        compiled_mlp(pixels)
+tiny_events = tiny_prof.key_averages()
+by_name = {event.key: event for event in tiny_events}
+guards = by_name["TorchDynamo Cache Lookup"]  # the guards' region
+share = guards.cpu_time_total / tiny_events.self_cpu_time_total
+print(f"guards: {share:.0%} of the CPU time of 100 compiled calls")
+# --8<-- [end:tiny-guards]
 
 
 # --8<-- [start:graph-break]
@@ -275,8 +333,9 @@ for dtype in [torch.float32, torch.float16, torch.bfloat16]:
     info = torch.finfo(dtype)
     print(
         f"{str(dtype):<15} {info.bits // 8} bytes  step at 1: {info.eps:.0e}"
-        f"  largest {info.max:.1e}  smallest {info.tiny:.1e}"
+        f"  largest {info.max:.4e}  smallest {info.tiny:.4e}"
     )
+print("3.4e38 in bfloat16:", torch.tensor(3.4e38).bfloat16().item())
 # --8<-- [end:formats]
 
 # --8<-- [start:amp-dtype]
@@ -311,7 +370,7 @@ def train(autocast, epochs=10):
     model = Net().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.003)
     # Scaling keeps small float16 gradients from rounding to 0; bfloat16
-    # has float32's range and needs none (a disabled scaler does nothing).
+    # reaches as small as float32 and needs none (disabled, it does nothing).
     scaler = torch.amp.GradScaler(device, enabled=amp_dtype == torch.float16)
     order = torch.Generator().manual_seed(0)
     losses = []
