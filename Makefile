@@ -43,7 +43,8 @@ accept: setup
 # AVX2 code, then to the lowest level each offers (torch's `default` code, oneDNN's SSE4.1,
 # MKL's SSE4.2; MKL obeys it on Intel CPUs only): each setting changes the last bits of
 # float sums, as another CPU does, so no output on the site may rely on the CPU that
-# recorded it (docs/reproducibility.md). x86-64 only.
+# recorded it (docs/reproducibility.md); last, mixed levels (torch AVX2, oneDNN SSE4.1,
+# MKL AVX), as a CPU whose libraries pick unlike each other. x86-64 only.
 PORTABLE_TESTS := tests/test_pages.py tests/test_snippets.py tests/test_figures.py
 PORTABLE_K := runs_as_shown or runs_standalone or matches_its_script
 # Each setting has a TMPDIR of its own, where torch.compile keeps its cache: the cache does
@@ -54,13 +55,17 @@ PORTABLE_K := runs_as_shown or runs_standalone or matches_its_script
 # it compiles. docs/performance.md says so.
 test-portable: setup
 	@if [ "$$(uname -m)" != x86_64 ]; then echo "test-portable: x86-64 only (this is $$(uname -m))"; exit 0; fi; \
-	set -e; avx2=$$(mktemp -d); baseline=$$(mktemp -d); trap 'rm -rf "$$avx2" "$$baseline"' EXIT; \
+	set -e; avx2=$$(mktemp -d); baseline=$$(mktemp -d); mixed=$$(mktemp -d); \
+	trap 'rm -rf "$$avx2" "$$baseline" "$$mixed"' EXIT; \
 	echo "== AVX2 kernels =="; \
 	TMPDIR=$$avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
 	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "$(PORTABLE_K)"; \
 	echo "== lowest kernels: torch default, oneDNN SSE4.1, MKL SSE4.2 =="; \
 	TMPDIR=$$baseline ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
-	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "($(PORTABLE_K)) and not performance"
+	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "($(PORTABLE_K)) and not performance"; \
+	echo "== mixed kernels: torch AVX2, oneDNN SSE4.1, MKL AVX =="; \
+	TMPDIR=$$mixed ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=AVX \
+	  PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pytest $(PORTABLE_TESTS) -k "$(PORTABLE_K)"
 
 # Maintainers: redraw docs/figures/*.svg from their code; regenerate notebooks/*.ipynb
 # from the pages. The tests fail, naming these commands, when either is stale.
