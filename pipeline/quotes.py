@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import itertools
 import math
 import re
 from decimal import Decimal
@@ -49,7 +50,6 @@ ARITHMETIC = re.compile(r"(?P<expr>(?:[-+*/x×^() .,]|\bms\b|\d+(?:\.\d+)?e-?\d+
 # Prose regions that are not sentences: inline code, link and image targets, HTML tags,
 # attribute lists, the directive comments.
 NOT_PROSE = re.compile(r"`[^`]*`|\]\([^)]*\)|<[^>]*>|\{[:.#][^}]*\}|\{ [^}]*\}|https?://\S+")
-FACTS = re.compile(r"<!--\s*facts:(?P<list>.*?)-->", re.S)
 WORD_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -183,8 +183,8 @@ def _agrees(m: Measure, shown: str) -> bool:
 
 def _ratio_of(m: Measure, named: list[str]) -> bool:
     """m (a ratio, 'x') is a/b, rounded to the digits m gives, for two numbers named beside it."""
-    values = [_value(n) for n in named]
-    return any(abs(a / b - m.value) <= _half_unit(m.text) for a in values for b in values if b and a is not b)
+    pairs = itertools.permutations([_value(n) for n in named], 2)
+    return any(b and abs(a / b - m.value) <= _half_unit(m.text) for a, b in pairs)
 
 
 def problems(doc: Document) -> list[Problem]:
