@@ -44,7 +44,8 @@ accept: setup
 # MKL's SSE4.2; MKL obeys it on Intel CPUs only): each setting changes the last bits of
 # float sums, as another CPU does, so no output on the site may rely on the CPU that
 # recorded it (docs/reproducibility.md); last, mixed levels (torch AVX2, oneDNN SSE4.1,
-# MKL AVX), as a CPU whose libraries pick unlike each other. x86-64 only.
+# MKL asked for AVX: its build has no AVX path, so SSE4.2 on Intel, ignored elsewhere), a
+# mix no single CPU picks: no output may depend on the libraries agreeing. x86-64 only.
 PORTABLE_TESTS := tests/test_pages.py tests/test_snippets.py tests/test_figures.py
 PORTABLE_K := runs_as_shown or runs_standalone or matches_its_script
 # Each setting has a TMPDIR of its own, where torch.compile keeps its cache: the cache does
